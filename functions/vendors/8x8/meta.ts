@@ -1,0 +1,11 @@
+import { defineVendor } from '../meta';
+
+/** 8x8 CPaaS Voice: one URL per connection takes VCA, VCS, VSS and VRU webhooks alike. */
+export const eightByEightMeta = defineVendor({
+  id: '8x8',
+  displayName: '8x8 CPaaS Voice',
+  routes: [{ name: 'webhook', methods: ['POST'], path: '', answersCall: true }],
+  webhookUrls: { webhook: '' },
+  timeoutSeconds: 6,
+  answerDeadlineMs: 1500,
+});

@@ -1,0 +1,13 @@
+/**
+ * The vendor catalog: metadata only. Adding a vendor is one folder and one line here (and one in
+ * registry.ts and connections.ts). The CDK stack reads this list and nothing else of the vendors.
+ */
+import { eightByEightMeta } from './8x8/meta';
+import type { VendorMeta } from './meta';
+
+export const vendorCatalog: readonly VendorMeta[] = [eightByEightMeta];
+
+/** The Lambda entry of a vendor, relative to the repository root. */
+export function vendorEntry(vendorId: string): string {
+  return `functions/vendors/${vendorId}/handler.ts`;
+}

@@ -1,0 +1,41 @@
+/**
+ * Vendor metadata: plain data about a vendor's webhook surface, with no code behind it. The CDK stack reads
+ * it to create one Lambda per vendor behind its routes; the local runtime and the connections API read it
+ * to route requests and to name the URLs a user pastes into the vendor's console.
+ */
+import type { VendorId } from '../../shared/events';
+import type { HttpMethod } from '../../shared/routes';
+
+export interface VendorRouteMeta {
+  /** Name of the route within the vendor (handlers key their route table by it). */
+  readonly name: string;
+  readonly methods: readonly HttpMethod[];
+  /** Path below `/v1/hooks/{vendor}/{connectionId}`; may hold `{param}` placeholders. Empty for the base. */
+  readonly path: string;
+  /** True when the vendor waits for the HTTP response to know what to do with a live call. */
+  readonly answersCall: boolean;
+}
+
+export interface VendorMeta {
+  readonly id: VendorId;
+  readonly displayName: string;
+  readonly routes: readonly VendorRouteMeta[];
+  /**
+   * The URLs a user must paste into the vendor's console, by the name the README and the vendor use, as a
+   * path below the connection's base (`{param}` placeholders are filled at creation, see ConnectionSpec).
+   */
+  readonly webhookUrls: Readonly<Record<string, string>>;
+  /** Lambda timeout. Calls that answer a live call also keep an internal deadline well inside it. */
+  readonly timeoutSeconds: number;
+  /** How long a live-call answer may take before we give the safe fallback instead. */
+  readonly answerDeadlineMs: number;
+}
+
+export function defineVendor<const M extends VendorMeta>(meta: M): M {
+  const names = new Set<string>();
+  for (const route of meta.routes) {
+    if (names.has(route.name)) throw new Error(`${meta.id}: duplicate route name ${route.name}`);
+    names.add(route.name);
+  }
+  return meta;
+}

@@ -1,0 +1,53 @@
+/**
+ * Function configuration, read from the environment once at init and validated: a missing or malformed
+ * variable fails the cold start with a message naming it, never a silent default at request time.
+ * The CDK stack and the local runtime set these variables by the same names (functionEnv).
+ */
+import * as z from 'zod';
+
+export const functionEnv = {
+  callsTable: 'CALLS_TABLE',
+  connectionsTable: 'CONNECTIONS_TABLE',
+  eventBusName: 'EVENT_BUS_NAME',
+  historyTtlDays: 'HISTORY_TTL_DAYS',
+  /** Optional: the public base URL vendors call (custom domain); else derived from the request. */
+  publicBaseUrl: 'PUBLIC_BASE_URL',
+  /** Local runtime only: DynamoDB Local and the in-process EventBridge. */
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
+} as const;
+
+/** Every setting a function may read; a function picks the ones it needs: `loadConfig(settings.pick({...}))`. */
+export const settings = z.object({
+  callsTable: z.string().min(1),
+  connectionsTable: z.string().min(1),
+  eventBusName: z.string().min(1),
+  historyTtlDays: z.coerce.number().int().positive(),
+  publicBaseUrl: z.url().optional(),
+  dynamodbEndpoint: z.url().optional(),
+  eventBridgeEndpoint: z.url().optional(),
+});
+
+type Field = keyof typeof functionEnv;
+
+function isField(key: string): key is Field {
+  return key in functionEnv;
+}
+
+/** Reads and validates the picked settings; throws one error listing every missing or bad variable. */
+export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = isField(key) ? env[functionEnv[key]] : undefined;
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      return `${isField(key) ? functionEnv[key] : key}: ${issue.message}`;
+    });
+    throw new Error(`Invalid function configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,53 @@
+/**
+ * The HTTP routes of the API: one definition that the CDK stack turns into API Gateway routes and the local
+ * runtime into its router. Handlers dispatch on `event.routeKey`, which is `${method} ${path}` in both.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** Which Lambda serves a management route. Vendor routes are served by their vendor's Lambda. */
+export type ManagementFunction = 'connections' | 'calls';
+
+export interface ManagementRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly function: ManagementFunction;
+}
+
+export const API_VERSION_PREFIX = '/v1';
+
+/** The management and read API. Never anonymous: IAM on AWS, a bearer token locally. */
+export const managementRoutes = [
+  { method: 'POST', path: '/v1/connections', function: 'connections' },
+  { method: 'GET', path: '/v1/connections', function: 'connections' },
+  { method: 'GET', path: '/v1/connections/{connectionId}', function: 'connections' },
+  { method: 'DELETE', path: '/v1/connections/{connectionId}', function: 'connections' },
+  { method: 'GET', path: '/v1/calls', function: 'calls' },
+  { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
+] as const satisfies readonly ManagementRoute[];
+
+export type ManagementRouteKey = `${(typeof managementRoutes)[number]['method']} ${(typeof managementRoutes)[number]['path']}`;
+
+export function routeKey(route: { method: HttpMethod; path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** Where a vendor's webhooks for one connection land: `/v1/hooks/{vendor}/{connectionId}` plus the route's own path. */
+export function hookRoutePath(vendor: string, subPath: string): string {
+  return `${API_VERSION_PREFIX}/hooks/${vendor}/{connectionId}${subPath}`;
+}
+
+/** A concrete webhook URL, as the user pastes it into the vendor's console. */
+export function hookUrl(
+  baseUrl: string,
+  vendor: string,
+  connectionId: string,
+  subPath: string,
+  pathParams: Readonly<Record<string, string>> = {},
+): string {
+  let path = hookRoutePath(vendor, subPath).replace('{connectionId}', encodeURIComponent(connectionId));
+  for (const [name, value] of Object.entries(pathParams)) {
+    path = path.replace(`{${name}}`, encodeURIComponent(value));
+  }
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
+}
