@@ -1,0 +1,149 @@
+/**
+ * Lambda entry for the connections API: create, list, read and delete connections. A connection's secrets
+ * are validated and sealed at creation and never appear in any response after it; the creation response
+ * names every URL the user pastes into the vendor's console (with any secret URL part shown that once).
+ */
+import * as z from 'zod';
+import { documentClient } from '../../shared/aws';
+import { loadConfig, settings } from '../../shared/config';
+import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
+import { VendorId } from '../../shared/events';
+import { randomId } from '../../shared/ids';
+import {
+  assertBodySize,
+  baseUrlOf,
+  describeIssues,
+  HttpError,
+  type IssueDetail,
+  issuesOf,
+  jsonReply,
+  parseJson,
+  rawBody,
+  validate,
+} from '../../shared/http';
+import { createLogger, type HttpEvent, httpHandler } from '../../shared/middleware';
+import { hookUrl } from '../../shared/routes';
+import type { VendorMeta } from '../vendors/meta';
+import { vendorConnections } from '../vendors/connections';
+
+const CreateConnection = z
+  .object({
+    vendor: VendorId,
+    name: z.string().trim().min(1).max(200),
+    tenantId: z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only').default('default'),
+    auth: z.unknown(),
+    settings: z.unknown().optional(),
+  })
+  .strict();
+
+const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: z.string().optional() }).strict();
+
+const config = loadConfig(settings.pick({ connectionsTable: true, publicBaseUrl: true, dynamodbEndpoint: true }));
+const store = new ConnectionStore(documentClient({ endpoint: config.dynamodbEndpoint }), config.connectionsTable);
+const logger = createLogger('callhooks-connections');
+
+/** The URLs to paste into the vendor's console; placeholders stay for URL parts that are secret. */
+export function webhookUrlsOf(
+  meta: VendorMeta,
+  baseUrl: string,
+  connectionId: string,
+  urlParams: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(meta.webhookUrls).map(([name, subPath]) => [name, hookUrl(baseUrl, meta.id, connectionId, subPath, urlParams)]),
+  );
+}
+
+function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Readonly<Record<string, string>>) {
+  const vendor = vendorConnections[record.vendor];
+  return {
+    id: record.id,
+    vendor: record.vendor,
+    name: record.name,
+    tenantId: record.tenantId,
+    createdAt: record.createdAt,
+    settings: record.settings,
+    webhookUrls: vendor ? webhookUrlsOf(vendor.meta, baseUrl, record.id, urlParams) : {},
+  };
+}
+
+function prefixed(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
+  return issues.map((issue) => ({ path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`, message: issue.message }));
+}
+
+async function createConnection(event: HttpEvent) {
+  const body = rawBody(event);
+  assertBodySize(body);
+  const input = validate(CreateConnection, parseJson(body), 'Connection');
+  const vendor = vendorConnections[input.vendor];
+  if (!vendor) throw new HttpError(400, 'unsupported_vendor', `Vendor ${input.vendor} is not supported yet.`);
+  const sealed = vendor.connection.sealAuth(input.auth);
+  const connectionSettings = vendor.connection.settings.safeParse(input.settings ?? {});
+  const issues = [
+    ...(sealed.ok ? [] : prefixed('auth', issuesOf(sealed.error))),
+    ...(connectionSettings.success ? [] : prefixed('settings', issuesOf(connectionSettings.error))),
+  ];
+  if (!sealed.ok || !connectionSettings.success) {
+    throw new HttpError(400, 'invalid_request', `Connection is invalid: ${describeIssues(issues)}`, issues);
+  }
+  const record: ConnectionRecord = {
+    id: randomId('con'),
+    vendor: input.vendor,
+    name: input.name,
+    tenantId: input.tenantId,
+    createdAt: new Date().toISOString(),
+    settings: z.record(z.string(), z.unknown()).parse(connectionSettings.data ?? {}),
+    secrets: z.record(z.string(), z.unknown()).parse(sealed.sealed.secrets),
+  };
+  await store.create(record);
+  logger.info('connection created', { connectionId: record.id, vendor: record.vendor, tenantId: record.tenantId });
+  const view = publicView(record, baseUrlOf(event, config.publicBaseUrl), sealed.sealed.urlParams);
+  return jsonReply(201, view, { location: `/v1/connections/${record.id}` });
+}
+
+async function getConnection(event: HttpEvent) {
+  const id = event.pathParameters?.connectionId ?? '';
+  const record = await store.get(id);
+  if (!record) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  return jsonReply(200, publicView(record, baseUrlOf(event, config.publicBaseUrl)));
+}
+
+async function deleteConnection(event: HttpEvent) {
+  const id = event.pathParameters?.connectionId ?? '';
+  if (!(await store.delete(id))) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  logger.info('connection deleted', { connectionId: id });
+  return { statusCode: 204, headers: {}, body: '' };
+}
+
+async function listConnections(event: HttpEvent) {
+  const query = validate(ListQuery, event.queryStringParameters ?? {}, 'Query');
+  let cursor: Record<string, unknown> | undefined;
+  if (query.cursor) {
+    try {
+      cursor = z.record(z.string(), z.string()).parse(JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')));
+    } catch {
+      throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API handed out; start again without it.');
+    }
+  }
+  const page = await store.list(query.limit, cursor);
+  const baseUrl = baseUrlOf(event, config.publicBaseUrl);
+  return jsonReply(200, {
+    items: page.items.map((record) => publicView(record, baseUrl)),
+    nextCursor: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null,
+  });
+}
+
+export const handler = httpHandler(logger, async (event) => {
+  switch (event.routeKey) {
+    case 'POST /v1/connections':
+      return createConnection(event);
+    case 'GET /v1/connections':
+      return listConnections(event);
+    case 'GET /v1/connections/{connectionId}':
+      return getConnection(event);
+    case 'DELETE /v1/connections/{connectionId}':
+      return deleteConnection(event);
+    default:
+      throw new HttpError(404, 'unknown_route', `No route ${event.routeKey}.`);
+  }
+});

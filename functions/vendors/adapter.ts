@@ -1,0 +1,156 @@
+/**
+ * The vendor adapter seam. A vendor is one folder: its metadata (meta.ts), its connection spec (what a user
+ * posts to create a connection and what we keep of it), and its routes. Each route authenticates the raw
+ * request, parses it, and turns it into canonical event drafts plus the HTTP reply the vendor expects.
+ * The shared webhook wiring (webhook.ts) does everything else: connection lookup, ids, publishing, errors.
+ */
+import type * as z from 'zod';
+import type { ScratchStore } from '../../shared/connection-store';
+import type { CallEventDraft } from '../../shared/events';
+import type { HttpMethod } from '../../shared/routes';
+import type { VendorMeta } from './meta';
+
+/** A webhook request as the vendor sent it: raw bytes and the URL exactly as called, for signatures. */
+export interface WebhookRequest {
+  readonly method: HttpMethod;
+  /** The URL as the vendor called it (scheme, host, stage, path and raw query). */
+  readonly url: string;
+  readonly rawQuery: string;
+  /** First value of each query parameter, decoded (a literal `+` stays a `+`). */
+  readonly query: Readonly<Record<string, string>>;
+  readonly pathParameters: Readonly<Record<string, string>>;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+}
+
+/** The reply a vendor gets. Content type and body are the vendor's own dialect. */
+export interface WebhookReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export type AuthVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export type ParseResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly status?: number; readonly code: string; readonly message: string; readonly issues?: readonly { path: string; message: string }[] };
+
+export interface RouteContext<Secrets, Settings> {
+  readonly connection: { readonly id: string; readonly name: string; readonly tenantId: string };
+  readonly secrets: Secrets;
+  readonly settings: Settings;
+  /** When the webhook arrived; also the fallback occurrence time of events that carry no time. */
+  readonly receivedAt: Date;
+  readonly now: () => Date;
+  /** Short-lived per-connection state: issued tokens, replay caches, dialog turns. */
+  readonly store: ScratchStore;
+}
+
+export interface RouteOutcome {
+  readonly events: readonly CallEventDraft[];
+  readonly reply: WebhookReply;
+}
+
+/** A rejection the wiring decided on (unknown connection, failed auth, bad input, oversize body). */
+export interface Rejection {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly issues?: readonly { path: string; message: string }[];
+}
+
+/** What a vendor writes for one route: typed by the input its parser produces. */
+export interface RouteSpec<Input, Secrets, Settings> {
+  readonly name: string;
+  /** Answers before any I/O when the request is a vendor handshake (e.g. RingCentral's Validation-Token). */
+  readonly preflight?: (request: WebhookRequest) => WebhookReply | undefined;
+  /** Runs before parsing, over the raw request, so nothing unauthenticated is ever interpreted. */
+  readonly authenticate: (
+    request: WebhookRequest,
+    context: RouteContext<Secrets, Settings>,
+  ) => AuthVerdict | Promise<AuthVerdict>;
+  readonly parse: (request: WebhookRequest) => ParseResult<Input>;
+  readonly handle: (
+    input: Input,
+    context: RouteContext<Secrets, Settings>,
+    request: WebhookRequest,
+  ) => RouteOutcome | Promise<RouteOutcome>;
+  /** The vendor's shape for a rejection; by default `{ error: { code, message, issues? } }` as JSON. */
+  readonly reject?: (rejection: Rejection, request: WebhookRequest) => WebhookReply;
+  /**
+   * For routes that answer a live call: the safe answer when we cannot decide in time (connection store
+   * unreachable). It must be safe to give to anyone: it reveals nothing and publishes nothing.
+   */
+  readonly fallback?: (request: WebhookRequest) => WebhookReply;
+}
+
+/** A route as the wiring sees it: parse and handle closed over the route's own input type. */
+export interface VendorRoute<Secrets, Settings>
+  extends Omit<RouteSpec<never, Secrets, Settings>, 'parse' | 'handle'> {
+  readonly run: (
+    request: WebhookRequest,
+    context: RouteContext<Secrets, Settings>,
+  ) => Promise<{ readonly ok: true; readonly outcome: RouteOutcome } | ({ readonly ok: false } & Rejection)>;
+}
+
+export function defineRoute<Input, Secrets, Settings>(
+  spec: RouteSpec<Input, Secrets, Settings>,
+): VendorRoute<Secrets, Settings> {
+  const { parse, handle, ...rest } = spec;
+  return {
+    ...rest,
+    run: async (request, context) => {
+      const parsed = parse(request);
+      if (!parsed.ok) return { ...parsed, status: parsed.status ?? 400 };
+      return { ok: true, outcome: await handle(parsed.value, context, request) };
+    },
+  };
+}
+
+/**
+ * What a user posts to create a connection of this vendor, and what we keep of it. `seal` turns the posted
+ * secrets into what is stored (hashing what only needs comparing) and may hand back URL parameters (such
+ * as an unguessable token) that are shown once, in the creation response.
+ */
+export interface ConnectionSpec<Auth, Secrets, Settings> {
+  readonly auth: z.ZodType<Auth>;
+  readonly secrets: z.ZodType<Secrets>;
+  readonly settings: z.ZodType<Settings>;
+  readonly seal: (auth: Auth) => Sealed<Secrets>;
+}
+
+export interface Sealed<Secrets> {
+  readonly secrets: Secrets;
+  readonly urlParams?: Readonly<Record<string, string>>;
+}
+
+/** A connection spec as the connections API and the wiring see it: untyped input in, typed values out. */
+export interface ConnectionKind<Secrets, Settings> {
+  readonly secrets: z.ZodType<Secrets>;
+  readonly settings: z.ZodType<Settings>;
+  readonly sealAuth: (
+    input: unknown,
+  ) => { readonly ok: true; readonly sealed: Sealed<Secrets> } | { readonly ok: false; readonly error: z.ZodError };
+}
+
+export function defineConnection<Auth, Secrets, Settings>(
+  spec: ConnectionSpec<Auth, Secrets, Settings>,
+): ConnectionKind<Secrets, Settings> {
+  return {
+    secrets: spec.secrets,
+    settings: spec.settings,
+    sealAuth: (input) => {
+      const parsed = spec.auth.safeParse(input);
+      return parsed.success ? { ok: true, sealed: spec.seal(parsed.data) } : { ok: false, error: parsed.error };
+    },
+  };
+}
+
+export interface VendorAdapter<Secrets, Settings> {
+  readonly meta: VendorMeta;
+  readonly connection: ConnectionKind<Secrets, Settings>;
+  readonly routes: readonly VendorRoute<Secrets, Settings>[];
+}

@@ -1,0 +1,18 @@
+/**
+ * What the connections API needs of each vendor: its metadata (for webhook URLs) and its connection spec
+ * (what to validate, what to keep). Schemas only: no handler code is pulled into the connections Lambda.
+ */
+import type { VendorId } from '../../shared/events';
+import { eightByEightConnection } from './8x8/connection';
+import { eightByEightMeta } from './8x8/meta';
+import type { ConnectionKind } from './adapter';
+import type { VendorMeta } from './meta';
+
+export interface VendorConnections {
+  readonly meta: VendorMeta;
+  readonly connection: ConnectionKind<unknown, unknown>;
+}
+
+export const vendorConnections: Partial<Record<VendorId, VendorConnections>> = {
+  '8x8': { meta: eightByEightMeta, connection: eightByEightConnection },
+};
