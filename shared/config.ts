@@ -35,7 +35,10 @@ function isField(key: string): key is Field {
 }
 
 /** Reads and validates the picked settings; throws one error listing every missing or bad variable. */
-export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function loadConfig<T extends z.ZodObject>(
+  schema: T,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<T> {
   const input: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = isField(key) ? env[functionEnv[key]] : undefined;

@@ -4,8 +4,8 @@
  * (hashed where a plain comparison is all that is needed) and never leave this table.
  */
 import {
-  type DynamoDBDocumentClient,
   DeleteCommand,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   ScanCommand,
@@ -123,7 +123,11 @@ export class ScratchStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...connectionKeys.scratch(this.connectionId, kind, key), value, expiresAt: epochSeconds(expiresAt) },
+          Item: {
+            ...connectionKeys.scratch(this.connectionId, kind, key),
+            value,
+            expiresAt: epochSeconds(expiresAt),
+          },
           ConditionExpression: `attribute_not_exists(${connectionsTable.partitionKey}) OR expiresAt <= :now`,
           ExpressionAttributeValues: { ':now': epochSeconds(now) },
         }),
@@ -139,7 +143,11 @@ export class ScratchStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...connectionKeys.scratch(this.connectionId, kind, key), value, expiresAt: epochSeconds(expiresAt) },
+        Item: {
+          ...connectionKeys.scratch(this.connectionId, kind, key),
+          value,
+          expiresAt: epochSeconds(expiresAt),
+        },
       }),
     );
   }

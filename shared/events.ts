@@ -81,7 +81,10 @@ const IsoTime = z.iso.datetime();
 /** A party as the vendor named it (`raw`, always kept) and, where it parses as a phone number, in E.164. */
 export const Party = z.object({
   raw: z.string(),
-  e164: z.string().regex(/^\+[1-9]\d{1,14}$/).optional(),
+  e164: z
+    .string()
+    .regex(/^\+[1-9]\d{1,14}$/)
+    .optional(),
   name: z.string().optional(),
   extension: z.string().optional(),
 });

@@ -15,7 +15,11 @@ export interface IssueDetail {
 
 /** The error body every callhooks endpoint returns: `{ error: { code, message, issues? } }`. */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly issues?: readonly IssueDetail[] };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly issues?: readonly IssueDetail[];
+  };
 }
 
 /** An error with an HTTP status that is the caller's to fix (4xx) or ours to report (5xx). */
@@ -31,7 +35,9 @@ export class HttpError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) },
+    };
   }
 }
 
@@ -92,7 +98,8 @@ export function describeIssues(issues: readonly IssueDetail[]): string {
 
 /** Parses a JSON body, answering 400 with the parser's own complaint when it is not JSON. */
 export function parseJson(body: Buffer): unknown {
-  if (body.byteLength === 0) throw new HttpError(400, 'empty_body', 'Request body is empty; JSON was expected.');
+  if (body.byteLength === 0)
+    throw new HttpError(400, 'empty_body', 'Request body is empty; JSON was expected.');
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
@@ -112,7 +119,10 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
 }
 
 /** The public base URL of the API as the caller reached it, for building URLs to hand back. */
-export function baseUrlOf(event: Pick<APIGatewayProxyEventV2, 'requestContext' | 'headers'>, override?: string) {
+export function baseUrlOf(
+  event: Pick<APIGatewayProxyEventV2, 'requestContext' | 'headers'>,
+  override?: string,
+) {
   if (override) return override.replace(/\/+$/, '');
   const headers = lowerCaseHeaders(event.headers);
   const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';

@@ -21,7 +21,12 @@ function httpErrorBoundary(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
     onError: async (request) => {
       const error = request.error;
       if (error instanceof HttpError) {
-        const line = { status: error.status, code: error.code, reason: error.message, route: request.event.routeKey };
+        const line = {
+          status: error.status,
+          code: error.code,
+          reason: error.message,
+          route: request.event.routeKey,
+        };
         if (error.status >= 500) logger.error('request failed', line);
         else logger.info('request rejected', line);
         request.response = errorReply(error);

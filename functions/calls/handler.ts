@@ -23,7 +23,11 @@ function decodeCursor(value: string): TimeRangeCursor {
   try {
     return Cursor.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
   } catch {
-    throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API handed out; start again without it.');
+    throw new HttpError(
+      400,
+      'invalid_cursor',
+      'cursor is not one this API handed out; start again without it.',
+    );
   }
 }
 
@@ -55,7 +59,11 @@ async function listCalls(event: HttpEvent) {
   const query = validate(ListQuery, event.queryStringParameters ?? {}, 'Query');
   if (query.vendorSessionId !== undefined || (query.vendor !== undefined && query.from === undefined)) {
     if (!query.vendor || !query.vendorSessionId) {
-      throw new HttpError(400, 'invalid_request', 'Looking a call up by vendor session needs both vendor and vendorSessionId.');
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'Looking a call up by vendor session needs both vendor and vendorSessionId.',
+      );
     }
     return jsonReply(200, { items: await reader.byVendorSession(query.vendor, query.vendorSessionId) });
   }

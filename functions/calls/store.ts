@@ -33,7 +33,11 @@ const DAY_MS = 86_400_000;
 function daysBetween(from: Date, to: Date): string[] {
   const days: string[] = [];
   const last = new Date(to.getTime() - 1);
-  for (let t = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); t <= last.getTime(); t += DAY_MS) {
+  for (
+    let t = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
+    t <= last.getTime();
+    t += DAY_MS
+  ) {
     days.push(new Date(t).toISOString().slice(0, 10));
   }
   return days;
@@ -72,7 +76,9 @@ export class CallReader {
       cursor = page.LastEvaluatedKey;
     } while (cursor);
     if (!session) return undefined;
-    legs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1));
+    legs.sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
+    );
     return { session, legs, timeline: sortEvents(events) };
   }
 
@@ -109,7 +115,11 @@ export class CallReader {
       let after = cursor && cursor.day === day ? cursor.after : undefined;
       for (;;) {
         const need = limit - items.length;
-        const round = (await Promise.all(startShards().map((shard) => this.startShard(day, shard, lower, upper, after, need))))
+        const round = (
+          await Promise.all(
+            startShards().map((shard) => this.startShard(day, shard, lower, upper, after, need)),
+          )
+        )
           .flat()
           .sort((a, b) => (a.GSI2SK < b.GSI2SK ? -1 : 1))
           .slice(0, need);
@@ -124,7 +134,14 @@ export class CallReader {
     return { items, next: undefined };
   }
 
-  private async startShard(day: string, shard: number, lower: string, upper: string, after: string | undefined, limit: number) {
+  private async startShard(
+    day: string,
+    shard: number,
+    lower: string,
+    upper: string,
+    after: string | undefined,
+    limit: number,
+  ) {
     // BETWEEN is inclusive; a NUL after the last key handed out makes the lower bound exclusive of it.
     const start = after ? `${after}\u0000` : lower;
     const page = await this.db.send(

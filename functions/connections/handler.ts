@@ -8,7 +8,6 @@ import { documentClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
 import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
 import { VendorId } from '../../shared/events';
-import { randomId } from '../../shared/ids';
 import {
   assertBodySize,
   baseUrlOf,
@@ -21,25 +20,39 @@ import {
   rawBody,
   validate,
 } from '../../shared/http';
+import { randomId } from '../../shared/ids';
 import { createLogger, type HttpEvent, httpHandler } from '../../shared/middleware';
 import { hookUrl } from '../../shared/routes';
-import type { VendorMeta } from '../vendors/meta';
 import { vendorConnections } from '../vendors/connections';
+import type { VendorMeta } from '../vendors/meta';
 
 const CreateConnection = z
   .object({
     vendor: VendorId,
     name: z.string().trim().min(1).max(200),
-    tenantId: z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only').default('default'),
+    tenantId: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only')
+      .default('default'),
     auth: z.unknown(),
     settings: z.unknown().optional(),
   })
   .strict();
 
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: z.string().optional() }).strict();
+const ListQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: z.string().optional() })
+  .strict();
 
-const config = loadConfig(settings.pick({ connectionsTable: true, publicBaseUrl: true, dynamodbEndpoint: true }));
-const store = new ConnectionStore(documentClient({ endpoint: config.dynamodbEndpoint }), config.connectionsTable);
+const config = loadConfig(
+  settings.pick({ connectionsTable: true, publicBaseUrl: true, dynamodbEndpoint: true }),
+);
+const store = new ConnectionStore(
+  documentClient({ endpoint: config.dynamodbEndpoint }),
+  config.connectionsTable,
+);
 const logger = createLogger('callhooks-connections');
 
 /** The URLs to paste into the vendor's console; placeholders stay for URL parts that are secret. */
@@ -50,7 +63,10 @@ export function webhookUrlsOf(
   urlParams: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(meta.webhookUrls).map(([name, subPath]) => [name, hookUrl(baseUrl, meta.id, connectionId, subPath, urlParams)]),
+    Object.entries(meta.webhookUrls).map(([name, subPath]) => [
+      name,
+      hookUrl(baseUrl, meta.id, connectionId, subPath, urlParams),
+    ]),
   );
 }
 
@@ -68,7 +84,10 @@ function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Reado
 }
 
 function prefixed(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
-  return issues.map((issue) => ({ path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`, message: issue.message }));
+  return issues.map((issue) => ({
+    path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
+    message: issue.message,
+  }));
 }
 
 async function createConnection(event: HttpEvent) {
@@ -96,7 +115,11 @@ async function createConnection(event: HttpEvent) {
     secrets: z.record(z.string(), z.unknown()).parse(sealed.sealed.secrets),
   };
   await store.create(record);
-  logger.info('connection created', { connectionId: record.id, vendor: record.vendor, tenantId: record.tenantId });
+  logger.info('connection created', {
+    connectionId: record.id,
+    vendor: record.vendor,
+    tenantId: record.tenantId,
+  });
   const view = publicView(record, baseUrlOf(event, config.publicBaseUrl), sealed.sealed.urlParams);
   return jsonReply(201, view, { location: `/v1/connections/${record.id}` });
 }
@@ -120,9 +143,15 @@ async function listConnections(event: HttpEvent) {
   let cursor: Record<string, unknown> | undefined;
   if (query.cursor) {
     try {
-      cursor = z.record(z.string(), z.string()).parse(JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')));
+      cursor = z
+        .record(z.string(), z.string())
+        .parse(JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')));
     } catch {
-      throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API handed out; start again without it.');
+      throw new HttpError(
+        400,
+        'invalid_cursor',
+        'cursor is not one this API handed out; start again without it.',
+      );
     }
   }
   const page = await store.list(query.limit, cursor);

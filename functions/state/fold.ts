@@ -16,7 +16,6 @@ import {
   LEG_STATE_RANK,
   type LegState,
   type Party,
-  type VendorId,
 } from '../../shared/events';
 
 export interface Folded {
@@ -49,7 +48,8 @@ const TYPE_RANK: Readonly<Record<EventType, number>> = {
 /** The total order the fold applies events in. */
 export function compareEvents(a: CallEvent, b: CallEvent): number {
   if (a.occurredAt !== b.occurredAt) return a.occurredAt < b.occurredAt ? -1 : 1;
-  if (a.sequence !== undefined && b.sequence !== undefined && a.sequence !== b.sequence) return a.sequence - b.sequence;
+  if (a.sequence !== undefined && b.sequence !== undefined && a.sequence !== b.sequence)
+    return a.sequence - b.sequence;
   const rank = TYPE_RANK[a.type] - TYPE_RANK[b.type];
   if (rank !== 0) return rank;
   const summary = Number(a.summary === true) - Number(b.summary === true);
@@ -116,7 +116,11 @@ export function nextLegState(current: LegState, type: EventType): LegState {
       return 'transferred';
     case 'leg.held':
     case 'leg.parked':
-      return current === 'transferred' || current === 'voicemail' ? current : type === 'leg.held' ? 'held' : 'parked';
+      return current === 'transferred' || current === 'voicemail'
+        ? current
+        : type === 'leg.held'
+          ? 'held'
+          : 'parked';
     case 'leg.voicemail':
       return current === 'transferred' ? current : 'voicemail';
     case 'leg.resumed':
@@ -183,7 +187,9 @@ function applyEnd(leg: MutableLeg, event: CallEvent): void {
 export function deriveDisposition(legs: readonly LegView[]): Disposition | undefined {
   if (legs.some((leg) => leg.disposition === 'completed' && leg.answeredAt)) return 'completed';
   if (legs.some((leg) => leg.disposition === 'transferred')) return 'transferred';
-  const first = [...legs].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1))[0];
+  const first = [...legs].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
+  )[0];
   return first?.disposition;
 }
 
@@ -243,7 +249,9 @@ export function fold(history: Iterable<CallEvent>): Folded | undefined {
       ...leg,
       durationSec: leg.durationSec ?? secondsBetween(leg.answeredAt, leg.endedAt),
     }))
-    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1));
+    .sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
+    );
 
   const allLegsEnded = legViews.length > 0 && legViews.every((leg) => leg.state === 'ended');
   const isEnded = ended !== undefined || allLegsEnded;

@@ -2,8 +2,14 @@
  * The calls table as the state fold uses it: append an event to its session's history, read the whole
  * partition back, and replace the session and leg items in one transaction guarded by the revision read.
  */
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+
 import { createHash } from 'node:crypto';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { EventItem, eventItem, itemKind, legItem, sessionItem } from '../../shared/call-state';
 import { CallEvent } from '../../shared/events';
 import { callKeys, callsTable } from '../../shared/tables';
@@ -26,7 +32,11 @@ function errorName(error: unknown): string | undefined {
 
 /** Why each action of a cancelled transaction was cancelled ('None' where it was not the cause). */
 function cancellationCodes(error: unknown): string[] {
-  if (!(error instanceof Error) || !('CancellationReasons' in error) || !Array.isArray(error.CancellationReasons)) {
+  if (
+    !(error instanceof Error) ||
+    !('CancellationReasons' in error) ||
+    !Array.isArray(error.CancellationReasons)
+  ) {
     return [];
   }
   return error.CancellationReasons.map((reason: unknown) =>
@@ -116,15 +126,24 @@ export class CallStateStore {
       );
     }
     // A first fold may only create the session item; a later one only replace the revision it read.
-    const guard: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, string> } =
+    const guard: {
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, string>;
+    } =
       previousRev === undefined
-        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': callsTable.partitionKey } }
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
+          }
         : {
             ConditionExpression: '#rev = :previousRev',
             ExpressionAttributeNames: { '#rev': 'rev' },
             ExpressionAttributeValues: { ':previousRev': previousRev },
           };
-    const sessionPut = { Put: { TableName: this.tableName, Item: sessionItem(folded.session, rev), ...guard } };
+    const sessionPut = {
+      Put: { TableName: this.tableName, Item: sessionItem(folded.session, rev), ...guard },
+    };
     const legPuts = folded.legs.map((leg) => ({
       Put: { TableName: this.tableName, Item: legItem(folded.session.sessionId, leg) },
     }));

@@ -36,7 +36,13 @@ export type AuthVerdict = { readonly ok: true } | { readonly ok: false; readonly
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status?: number; readonly code: string; readonly message: string; readonly issues?: readonly { path: string; message: string }[] };
+  | {
+      readonly ok: false;
+      readonly status?: number;
+      readonly code: string;
+      readonly message: string;
+      readonly issues?: readonly { path: string; message: string }[];
+    };
 
 export interface RouteContext<Secrets, Settings> {
   readonly connection: { readonly id: string; readonly name: string; readonly tenantId: string };
@@ -133,7 +139,9 @@ export interface ConnectionKind<Secrets, Settings> {
   readonly settings: z.ZodType<Settings>;
   readonly sealAuth: (
     input: unknown,
-  ) => { readonly ok: true; readonly sealed: Sealed<Secrets> } | { readonly ok: false; readonly error: z.ZodError };
+  ) =>
+    | { readonly ok: true; readonly sealed: Sealed<Secrets> }
+    | { readonly ok: false; readonly error: z.ZodError };
 }
 
 export function defineConnection<Auth, Secrets, Settings>(
@@ -144,7 +152,9 @@ export function defineConnection<Auth, Secrets, Settings>(
     settings: spec.settings,
     sealAuth: (input) => {
       const parsed = spec.auth.safeParse(input);
-      return parsed.success ? { ok: true, sealed: spec.seal(parsed.data) } : { ok: false, error: parsed.error };
+      return parsed.success
+        ? { ok: true, sealed: spec.seal(parsed.data) }
+        : { ok: false, error: parsed.error };
     },
   };
 }

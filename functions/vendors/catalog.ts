@@ -5,7 +5,10 @@
 import { eightByEightMeta } from './8x8/meta';
 import type { VendorMeta } from './meta';
 
-export const vendorCatalog: readonly VendorMeta[] = [eightByEightMeta];
+export const vendorCatalog: readonly VendorMeta[] = [
+  eightByEightMeta,
+  // vendor catalog: one line per vendor above this comment
+];
 
 /** The Lambda entry of a vendor, relative to the repository root. */
 export function vendorEntry(vendorId: string): string {

@@ -15,4 +15,5 @@ export interface VendorConnections {
 
 export const vendorConnections: Partial<Record<VendorId, VendorConnections>> = {
   '8x8': { meta: eightByEightMeta, connection: eightByEightConnection },
+  // vendor connections: one line per vendor above this comment
 };

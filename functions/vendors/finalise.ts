@@ -34,7 +34,9 @@ export function finaliseEvents(drafts: readonly DraftWithPeer[], origin: Origin)
       connectionId,
       tenantId: origin.tenantId,
       sessionId: sessionIdFor(connectionId, draft.vendorSessionId),
-      ...(draft.vendorLegId ? { legId: legIdFor(connectionId, draft.vendorSessionId, draft.vendorLegId) } : {}),
+      ...(draft.vendorLegId
+        ? { legId: legIdFor(connectionId, draft.vendorSessionId, draft.vendorLegId) }
+        : {}),
       ...(draft.relatedVendorLegId
         ? {
             relatedLegId: legIdFor(

@@ -3,7 +3,11 @@
  * fail per entry while the call itself succeeds, so every FailedEntryCount is retried and, if entries still
  * fail, reported as an error: an event is published or the caller knows it was not.
  */
-import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import { type CallEvent, callEventContract } from '../../shared/events';
 
 const MAX_ENTRIES = 10;
@@ -36,7 +40,7 @@ function entrySize(entry: PutEventsRequestEntry): number {
 
 function batches(entries: readonly { entry: PutEventsRequestEntry; eventId: string }[]) {
   const out: { entry: PutEventsRequestEntry; eventId: string }[][] = [];
-  let current: typeof out[number] = [];
+  let current: (typeof out)[number] = [];
   let bytes = 0;
   for (const item of entries) {
     const size = entrySize(item.entry);

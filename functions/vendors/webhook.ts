@@ -14,7 +14,14 @@ import type { CallEvent } from '../../shared/events';
 import { assertBodySize, HttpError, lowerCaseHeaders, rawBody } from '../../shared/http';
 import { createLogger, type HttpEvent, type HttpResult, httpHandler } from '../../shared/middleware';
 import { type HttpMethod, hookRoutePath } from '../../shared/routes';
-import type { Rejection, RouteContext, VendorAdapter, VendorRoute, WebhookReply, WebhookRequest } from './adapter';
+import type {
+  Rejection,
+  RouteContext,
+  VendorAdapter,
+  VendorRoute,
+  WebhookReply,
+  WebhookRequest,
+} from './adapter';
 import { finaliseEvents } from './finalise';
 import type { VendorRouteMeta } from './meta';
 import { EventPublisher } from './publish';
@@ -93,8 +100,14 @@ function defaultDependencies(): WebhookDependencies {
     }),
   );
   return {
-    connections: new ConnectionStore(documentClient({ endpoint: config.dynamodbEndpoint }), config.connectionsTable),
-    publisher: new EventPublisher(eventBridgeClient({ endpoint: config.eventBridgeEndpoint }), config.eventBusName),
+    connections: new ConnectionStore(
+      documentClient({ endpoint: config.dynamodbEndpoint }),
+      config.connectionsTable,
+    ),
+    publisher: new EventPublisher(
+      eventBridgeClient({ endpoint: config.eventBridgeEndpoint }),
+      config.eventBusName,
+    ),
     logger: createLogger('callhooks-webhook'),
     now: () => new Date(),
     publicBaseUrl: config.publicBaseUrl,
@@ -121,10 +134,12 @@ export function createWebhookHandler<Secrets, Settings>(
     const started = Date.now();
     const found = routes.get(event.routeKey);
     const method = methodOf(event.requestContext.http.method);
-    if (!found || !method) throw new HttpError(404, 'unknown_route', `No ${meta.displayName} route ${event.routeKey}.`);
+    if (!found || !method)
+      throw new HttpError(404, 'unknown_route', `No ${meta.displayName} route ${event.routeKey}.`);
     const { route, routeMeta } = found;
     const connectionId = event.pathParameters?.connectionId ?? '';
-    logger.appendKeys({ route: routeMeta.name, connectionId });
+    // Keys go on each line rather than on the logger: the local runtime runs invocations side by side.
+    const keys = { route: routeMeta.name, connectionId };
 
     const body = rawBody(event);
     const headers = lowerCaseHeaders(event.headers);
@@ -141,7 +156,12 @@ export function createWebhookHandler<Secrets, Settings>(
       contentType: headers['content-type'],
     };
     const reject = (rejection: Rejection): HttpResult => {
-      logger.info('webhook rejected', { status: rejection.status, code: rejection.code, reason: rejection.message });
+      logger.info('webhook rejected', {
+        ...keys,
+        status: rejection.status,
+        code: rejection.code,
+        reason: rejection.message,
+      });
       return toResult(route.reject?.(rejection, request) ?? defaultRejection(rejection));
     };
 
@@ -154,7 +174,7 @@ export function createWebhookHandler<Secrets, Settings>(
 
     const preflight = route.preflight?.(request);
     if (preflight) {
-      logger.info('webhook handshake answered', { status: preflight.status });
+      logger.info('webhook handshake answered', { ...keys, status: preflight.status });
       return toResult(preflight);
     }
 
@@ -163,14 +183,22 @@ export function createWebhookHandler<Secrets, Settings>(
       record = await deps.connections.get(connectionId);
     } catch (error) {
       if (routeMeta.answersCall && route.fallback) {
-        logger.error('connection store unreachable; answering with the safe fallback', { error });
+        logger.error('connection store unreachable; answering with the safe fallback', { ...keys, error });
         return toResult(route.fallback(request));
       }
-      logger.error('connection store unreachable', { error });
-      return reject({ status: 503, code: 'unavailable', message: 'Temporarily unable to process; retry later.' });
+      logger.error('connection store unreachable', { ...keys, error });
+      return reject({
+        status: 503,
+        code: 'unavailable',
+        message: 'Temporarily unable to process; retry later.',
+      });
     }
     if (!record || record.vendor !== meta.id) {
-      return reject({ status: 404, code: 'unknown_connection', message: `No ${meta.displayName} connection ${connectionId}.` });
+      return reject({
+        status: 404,
+        code: 'unknown_connection',
+        message: `No ${meta.displayName} connection ${connectionId}.`,
+      });
     }
     const secrets = adapter.connection.secrets.safeParse(record.secrets);
     const connectionSettings = adapter.connection.settings.safeParse(record.settings);
@@ -200,8 +228,14 @@ export function createWebhookHandler<Secrets, Settings>(
       tenantId: record.tenantId,
       receivedAt,
     });
-    const published = await publishWithin(events, routeMeta, meta.answerDeadlineMs - (Date.now() - started), context);
+    const published = await publishWithin(
+      events,
+      routeMeta,
+      meta.answerDeadlineMs - (Date.now() - started),
+      context,
+    );
     const summary = {
+      ...keys,
       status: result.outcome.reply.status,
       events: events.length,
       types: events.map((e) => e.type),
@@ -212,7 +246,11 @@ export function createWebhookHandler<Secrets, Settings>(
       // The events go into the log whole (they hold no secrets) so an operator can replay them from there.
       logger.error('events not published', { ...summary, error: published.error, unpublished: events });
       if (!routeMeta.answersCall) {
-        return reject({ status: 503, code: 'publish_failed', message: 'Events could not be recorded; retry later.' });
+        return reject({
+          status: 503,
+          code: 'publish_failed',
+          message: 'Events could not be recorded; retry later.',
+        });
       }
     } else {
       logger.info('webhook processed', summary);
@@ -229,7 +267,10 @@ export function createWebhookHandler<Secrets, Settings>(
     if (events.length === 0) return { ok: true };
     // Keep a margin before the Lambda timeout; a live call's answer also keeps its own deadline.
     const lambdaBudget = context.getRemainingTimeInMillis() - 300;
-    const budget = Math.max(50, routeMeta.answersCall ? Math.min(answerBudgetMs, lambdaBudget) : lambdaBudget);
+    const budget = Math.max(
+      50,
+      routeMeta.answersCall ? Math.min(answerBudgetMs, lambdaBudget) : lambdaBudget,
+    );
     try {
       await deps.publisher.publish(events, AbortSignal.timeout(budget));
       return { ok: true };

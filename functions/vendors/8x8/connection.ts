@@ -8,18 +8,18 @@ import { SealedToken, sealToken } from '../tokens';
 import { Callflow } from './schema';
 
 export const EightByEightSettings = z
-    .object({
-      /** The callflow a new call gets. Without one, a short apology and a hangup. */
-      defaultCallflow: Callflow.optional(),
-      /** The 8x8 voice profile of the safe fallback message. */
-      voiceProfile: z.string().min(1).default('en-US-ZiraRUS'),
-      fallbackMessage: z
-        .string()
-        .min(1)
-        .max(3000)
-        .default('Sorry, we cannot take your call right now. Please try again later. Goodbye.'),
-    })
-    .strict();
+  .object({
+    /** The callflow a new call gets. Without one, a short apology and a hangup. */
+    defaultCallflow: Callflow.optional(),
+    /** The 8x8 voice profile of the safe fallback message. */
+    voiceProfile: z.string().min(1).default('en-US-ZiraRUS'),
+    fallbackMessage: z
+      .string()
+      .min(1)
+      .max(3000)
+      .default('Sorry, we cannot take your call right now. Please try again later. Goodbye.'),
+  })
+  .strict();
 export type EightByEightSettings = z.infer<typeof EightByEightSettings>;
 
 export const EightByEightSecrets = z.object({ httpAuthHeaderSha256: SealedToken });
@@ -28,7 +28,10 @@ export type EightByEightSecrets = z.infer<typeof EightByEightSecrets>;
 export const eightByEightConnection = defineConnection({
   auth: z.object({
     /** The exact value 8x8 sends in the Authorization header (the webhook's httpAuthHeader). */
-    httpAuthHeader: z.string().min(16, 'use at least 16 characters: it is the only thing guarding the webhook').max(1024),
+    httpAuthHeader: z
+      .string()
+      .min(16, 'use at least 16 characters: it is the only thing guarding the webhook')
+      .max(1024),
   }),
   secrets: EightByEightSecrets,
   settings: EightByEightSettings,

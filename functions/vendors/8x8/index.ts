@@ -3,7 +3,13 @@
  * httpAuthHeader value in the Authorization header; a call action (VCA) is answered with a callflow.
  */
 import { describeIssues, issuesOf } from '../../../shared/http';
-import { type AuthVerdict, defineRoute, type ParseResult, type VendorAdapter, type WebhookRequest } from '../adapter';
+import {
+  type AuthVerdict,
+  defineRoute,
+  type ParseResult,
+  type VendorAdapter,
+  type WebhookRequest,
+} from '../adapter';
 import { matchesSealedToken } from '../tokens';
 import { type EightByEightSecrets, EightByEightSettings, eightByEightConnection } from './connection';
 import { eightByEightMeta } from './meta';
@@ -21,7 +27,8 @@ export function authenticate(request: WebhookRequest, secrets: EightByEightSecre
 
 /** Parses an 8x8 webhook body; every way it can be wrong becomes a 400 that says what was wrong. */
 export function parseWebhook(body: Buffer): ParseResult<Webhook> {
-  if (body.byteLength === 0) return { ok: false, code: 'empty_body', message: 'Request body is empty; 8x8 sends JSON.' };
+  if (body.byteLength === 0)
+    return { ok: false, code: 'empty_body', message: 'Request body is empty; 8x8 sends JSON.' };
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -32,7 +39,12 @@ export function parseWebhook(body: Buffer): ParseResult<Webhook> {
   const parsed = Webhook.safeParse(json);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
-    return { ok: false, code: 'invalid_webhook', message: `Not a valid 8x8 webhook: ${describeIssues(issues)}`, issues };
+    return {
+      ok: false,
+      code: 'invalid_webhook',
+      message: `Not a valid 8x8 webhook: ${describeIssues(issues)}`,
+      issues,
+    };
   }
   return { ok: true, value: parsed.data };
 }

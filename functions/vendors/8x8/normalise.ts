@@ -20,7 +20,17 @@ function directionOf(value: string | null | undefined): Direction | undefined {
 }
 
 /** MSISDN is international without the `+`; the country codes place anything else. */
-function parties(p: Pick<CallPayload, 'source' | 'destination' | 'sourceFormat' | 'destinationFormat' | 'sourceCountryCode' | 'destinationCountryCode'>) {
+function parties(
+  p: Pick<
+    CallPayload,
+    | 'source'
+    | 'destination'
+    | 'sourceFormat'
+    | 'destinationFormat'
+    | 'sourceCountryCode'
+    | 'destinationCountryCode'
+  >,
+) {
   const from = partyOf(p.source, {
     country: p.sourceCountryCode ?? undefined,
     international: p.sourceFormat?.toUpperCase() === 'MSISDN',
@@ -114,7 +124,13 @@ function callStatusEvents(p: CallPayload, vendorEventType: string): CallEventDra
       ];
     case 'DTMF_RECEIVED': {
       const dtmf = dtmfOf(p);
-      return [withKey(p, { ...base, type: 'input.received', ...(dtmf ? { input: { kind: 'dtmf', value: dtmf } } : {}) })];
+      return [
+        withKey(p, {
+          ...base,
+          type: 'input.received',
+          ...(dtmf ? { input: { kind: 'dtmf', value: dtmf } } : {}),
+        }),
+      ];
     }
     default:
       // CALL_UPDATED's meaning is not documented; it and any newer status are kept, not guessed at.
@@ -135,7 +151,10 @@ function callActionEvents(p: CallPayload): CallEventDraft[] {
   } else if (status === 'ACTION_COMPLETED') {
     events.push(withKey(p, { ...base, type: 'action.completed', ...correlation }));
     const dtmf = dtmfOf(p);
-    if (dtmf) events.push(withKey(p, { ...base, type: 'input.received', input: { kind: 'dtmf', value: dtmf }, ...correlation }));
+    if (dtmf)
+      events.push(
+        withKey(p, { ...base, type: 'input.received', input: { kind: 'dtmf', value: dtmf }, ...correlation }),
+      );
   }
   events.push(withKey(p, { ...base, type: 'action.requested', ...correlation }));
   return events;
@@ -156,9 +175,21 @@ function summaryLegEvents(s: SummaryPayload, leg: SummaryLeg): CallEventDraft[] 
   const key = (type: string) => `SESSION_SUMMARY:${s.sessionId}:${leg.callId}:${type}`;
   const events: CallEventDraft[] = [];
   const createdAt = leg.initiatedTimestamp ?? s.startTime;
-  events.push({ ...base, type: 'leg.created', state: 'created', dedupeKey: key('leg.created'), ...(createdAt ? { occurredAt: iso(createdAt) } : {}) });
+  events.push({
+    ...base,
+    type: 'leg.created',
+    state: 'created',
+    dedupeKey: key('leg.created'),
+    ...(createdAt ? { occurredAt: iso(createdAt) } : {}),
+  });
   if (leg.connectedTimestamp) {
-    events.push({ ...base, type: 'leg.answered', state: 'answered', dedupeKey: key('leg.answered'), occurredAt: iso(leg.connectedTimestamp) });
+    events.push({
+      ...base,
+      type: 'leg.answered',
+      state: 'answered',
+      dedupeKey: key('leg.answered'),
+      occurredAt: iso(leg.connectedTimestamp),
+    });
   }
   const endedAt = leg.disconnectedTimestamp ?? s.endTime;
   const q = leg.callQuality;
@@ -185,10 +216,21 @@ function summaryLegEvents(s: SummaryPayload, leg: SummaryLeg): CallEventDraft[] 
 
 function sessionSummaryEvents(s: SummaryPayload): CallEventDraft[] {
   const disposition = dispositionOfStatus(s.sessionStatus);
-  const base = { vendorSessionId: s.sessionId, vendorEventType: 'SESSION_SUMMARY', vendorStatus: s.sessionStatus, summary: true };
+  const base = {
+    vendorSessionId: s.sessionId,
+    vendorEventType: 'SESSION_SUMMARY',
+    vendorStatus: s.sessionStatus,
+    summary: true,
+  };
   const key = (type: string) => `SESSION_SUMMARY:${s.sessionId}:${type}`;
   const events: CallEventDraft[] = [];
-  if (s.startTime) events.push({ ...base, type: 'session.started', dedupeKey: key('session.started'), occurredAt: iso(s.startTime) });
+  if (s.startTime)
+    events.push({
+      ...base,
+      type: 'session.started',
+      dedupeKey: key('session.started'),
+      occurredAt: iso(s.startTime),
+    });
   // Legs in the order 8x8 labels them (callA, callB, ...), whatever order the JSON object holds them in.
   const legs = Object.entries(s.details ?? {}).sort(([a], [b]) => a.localeCompare(b));
   for (const [, leg] of legs) events.push(...summaryLegEvents(s, leg));
@@ -231,7 +273,9 @@ function recordingEvents(r: RecordingPayload): CallEventDraft[] {
         id: r.recordingId,
         status: r.status,
         ...(r.filePath ? { path: r.filePath } : {}),
-        ...(r.durationSeconds !== null && r.durationSeconds !== undefined ? { durationSec: r.durationSeconds } : {}),
+        ...(r.durationSeconds !== null && r.durationSeconds !== undefined
+          ? { durationSec: r.durationSeconds }
+          : {}),
       },
     },
   ];

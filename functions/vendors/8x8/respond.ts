@@ -15,7 +15,9 @@ export interface Answer {
   readonly source: 'default' | 'fallback';
 }
 
-export function safeCallflow(settings: Pick<EightByEightSettings, 'voiceProfile' | 'fallbackMessage'>): Callflow {
+export function safeCallflow(
+  settings: Pick<EightByEightSettings, 'voiceProfile' | 'fallbackMessage'>,
+): Callflow {
   return [
     { action: 'say', params: { text: settings.fallbackMessage, voiceProfile: settings.voiceProfile } },
     { action: 'hangup' },
@@ -25,12 +27,21 @@ export function safeCallflow(settings: Pick<EightByEightSettings, 'voiceProfile'
 export function decideAnswer(webhook: CallActionWebhook, settings: EightByEightSettings): Answer {
   if (webhook.payload.callStatus.toUpperCase() === 'CALL_RECEIVED') {
     if (settings.defaultCallflow) {
-      return { source: 'default', response: { clientActionId: CLIENT_ACTION_IDS.start, callflow: settings.defaultCallflow } };
+      return {
+        source: 'default',
+        response: { clientActionId: CLIENT_ACTION_IDS.start, callflow: settings.defaultCallflow },
+      };
     }
-    return { source: 'fallback', response: { clientActionId: CLIENT_ACTION_IDS.start, callflow: safeCallflow(settings) } };
+    return {
+      source: 'fallback',
+      response: { clientActionId: CLIENT_ACTION_IDS.start, callflow: safeCallflow(settings) },
+    };
   }
   // Any later action request (ACTION_COMPLETED, DTMF captured): nothing more to do in this call.
-  return { source: 'default', response: { clientActionId: CLIENT_ACTION_IDS.end, callflow: [{ action: 'hangup' }] } };
+  return {
+    source: 'default',
+    response: { clientActionId: CLIENT_ACTION_IDS.end, callflow: [{ action: 'hangup' }] },
+  };
 }
 
 export function replyOf(response: CallActionResponse): WebhookReply {
@@ -51,6 +62,8 @@ export function respondedDraft(webhook: CallActionWebhook, answer: Answer): Call
     vendorEventType: 'CALL_ACTION',
     vendorStatus: p.callStatus,
     action: { source: answer.source, steps: answer.response.callflow.map((step) => step.action) },
-    ...(answer.response.clientActionId ? { correlation: { clientActionId: answer.response.clientActionId } } : {}),
+    ...(answer.response.clientActionId
+      ? { correlation: { clientActionId: answer.response.clientActionId } }
+      : {}),
   };
 }

@@ -65,9 +65,7 @@ const SummaryPayload = z.object({
   lastAction: OptionalText,
   callCount: z.number().int().nonnegative().nullish(),
   clientRequestId: OptionalText,
-  errorDetails: z
-    .object({ errorCode: z.union([z.number(), z.string()]), errorMsg: OptionalText })
-    .nullish(),
+  errorDetails: z.object({ errorCode: z.union([z.number(), z.string()]), errorMsg: OptionalText }).nullish(),
   /** callA, callB, ...: one entry per leg of the session. */
   details: z.record(z.string(), SummaryLeg).nullish(),
 });
@@ -156,7 +154,13 @@ const SayAndCapture = z.object({
 
 const Hangup = z.object({ action: z.literal('hangup') });
 
-export const CallflowAction = z.discriminatedUnion('action', [MakeCall, Say, PlayFile, SayAndCapture, Hangup]);
+export const CallflowAction = z.discriminatedUnion('action', [
+  MakeCall,
+  Say,
+  PlayFile,
+  SayAndCapture,
+  Hangup,
+]);
 export type CallflowAction = z.infer<typeof CallflowAction>;
 
 export const Callflow = z

