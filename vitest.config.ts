@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Handlers log every request; tests that read log lines raise the level themselves.
+    env: { LOG_LEVEL: 'WARN' },
   },
 });

@@ -12,8 +12,15 @@ import { errorReply, HttpError, jsonReply } from './http';
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevel(value: string | undefined): LogLevel {
+  return LOG_LEVELS.find((level) => level === value?.toUpperCase()) ?? 'INFO';
+}
+
 export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName, logLevel: process.env.LOG_LEVEL === 'DEBUG' ? 'DEBUG' : 'INFO' });
+  return new Logger({ serviceName, logLevel: logLevel(process.env.LOG_LEVEL) });
 }
 
 function httpErrorBoundary(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
