@@ -16,7 +16,7 @@ const logRetentionValues = Object.values(logs.RetentionDays).filter(
 
 export const StackConfig = z
   .object({
-    /** How long call history (sessions, legs, events) lives before DynamoDB's TTL removes it. */
+    /** How long each session's event history is kept before DynamoDB's TTL removes it (sessions and legs stay). */
     historyTtlDays: z.number().int().positive(),
     logRetentionDays: z
       .number()

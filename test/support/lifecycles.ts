@@ -31,6 +31,12 @@ const legPlan = fc.record({
   end: fc.constantFrom('none', 'live', 'summary', 'both'),
   liveDisposition: fc.constantFrom<Disposition>('completed', 'busy', 'no_answer', 'failed'),
   summaryDisposition: fc.constantFrom<Disposition>('completed', 'busy', 'no_answer', 'canceled', 'error'),
+  /**
+   * Whether the vendor numbers its events (RingCentral's sequence). Without numbers, events that share a
+   * timestamp can only be ordered by their lifecycle rank, which cannot tell held→resumed→held from
+   * held→held→resumed: such a vendor must give hold and resume distinct times, and the generator does.
+   */
+  sequenced: fc.boolean(),
   /** Milliseconds between steps; 0 makes several events share a timestamp. */
   gaps: fc.array(fc.constantFrom(0, 0, 1, 500, 2000), { minLength: 12, maxLength: 12 }),
 });
@@ -77,32 +83,44 @@ export const lifecycleArbitrary: fc.Arbitrary<Lifecycle> = fc
       const legId = legIdFor(CONNECTION, vendorSessionId, vendorLegId);
       let t = BASE + index * 100;
       let g = 0;
-      const step = () => {
-        t += plan.gaps[g++ % plan.gaps.length] ?? 1;
+      const step = (distinct = false) => {
+        const gap = plan.gaps[g++ % plan.gaps.length] ?? 1;
+        t += distinct ? Math.max(gap, 1) : gap;
         return t;
       };
       const leg = { vendorLegId };
-      events.push(make('leg.created', step(), { ...leg, state: 'created' }));
+      // The vendor's number for the next event: increasing in the order the vendor emitted them.
+      const numbered = () => (plan.sequenced ? { sequence: seq } : {});
+      events.push(make('leg.created', step(), { ...leg, ...numbered(), state: 'created' }));
       let state: ExpectedLeg['state'] = 'created';
       if (plan.ring) {
-        events.push(make('leg.ringing', step(), { ...leg, state: 'ringing' }));
+        events.push(make('leg.ringing', step(), { ...leg, ...numbered(), state: 'ringing' }));
         state = 'ringing';
       }
       if (plan.answer) {
-        events.push(make('leg.answered', step(), { ...leg, state: 'answered' }));
+        events.push(make('leg.answered', step(), { ...leg, ...numbered(), state: 'answered' }));
         state = 'answered';
         for (let h = 0; h < plan.holds; h++) {
-          events.push(make('leg.held', step(), { ...leg, state: 'held' }));
+          events.push(make('leg.held', step(!plan.sequenced), { ...leg, ...numbered(), state: 'held' }));
           state = 'held';
           if (h < plan.holds - 1 || !plan.endOnHold) {
-            events.push(make('leg.resumed', step(), { ...leg, state: 'answered' }));
+            events.push(
+              make('leg.resumed', step(!plan.sequenced), { ...leg, ...numbered(), state: 'answered' }),
+            );
             state = 'answered';
           }
         }
       }
       let disposition: Disposition | undefined;
       if (plan.end === 'live' || plan.end === 'both') {
-        events.push(make('leg.ended', step(), { ...leg, state: 'ended', disposition: plan.liveDisposition }));
+        events.push(
+          make('leg.ended', step(), {
+            ...leg,
+            ...numbered(),
+            state: 'ended',
+            disposition: plan.liveDisposition,
+          }),
+        );
         disposition = plan.liveDisposition;
         state = 'ended';
       }
