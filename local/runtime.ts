@@ -99,7 +99,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     : await startDynamo({ dataDir: options.dataDir });
 
   try {
-    const server = createServer();
+    // The server listens first (the handlers need its port to publish to the bus) and answers 503 until
+    // tables, bus and handlers are ready, so /health turns 200 only when everything is.
+    let ready = false;
+    const server = createServer((req, res) => {
+      if (ready) return;
+      sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, host, () => resolve());
@@ -167,6 +173,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     }
 
     server.on('request', (req, res) => {
+      if (!ready) return;
       handle(req, res).catch((error: unknown) => {
         log({ level: 'ERROR', message: 'local runtime error', error: String(error) });
         if (!res.headersSent)
@@ -265,6 +272,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       });
     }
 
+    ready = true;
     return {
       url,
       apiToken,
