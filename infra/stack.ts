@@ -256,7 +256,10 @@ export class CallhooksStack extends Stack {
   }
 }
 
-/** Access log line: one JSON object per request; no headers, query strings or bodies (they may carry tokens). */
+/**
+ * Access log line: one JSON object per request. No path, headers, query strings or bodies: they may carry
+ * secrets (FocalScope's webhook token is a path segment). The route key names the route without them.
+ */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
@@ -264,7 +267,6 @@ const ACCESS_LOG_FIELDS = {
   userAgent: '$context.identity.userAgent',
   caller: '$context.identity.userArn',
   routeKey: '$context.routeKey',
-  path: '$context.path',
   status: '$context.status',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',

@@ -141,6 +141,8 @@ describe('HTTP API', () => {
       requestId: '$context.requestId',
       routeKey: '$context.routeKey',
     });
+    // Paths and query strings can carry webhook tokens (FocalScope's is a path segment): never logged.
+    expect(logs.Format).not.toMatch(/\$context\.(path|http\.path)|querystring|\$input/i);
     expect(resource(logs.DestinationArn['Fn::GetAtt'][0])).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
       Properties: { RetentionInDays: config.logRetentionDays },
