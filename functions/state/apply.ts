@@ -9,7 +9,7 @@ import { type CallStateStore, historyRev } from './store';
 
 const MAX_ATTEMPTS = 8;
 
-export type FoldOutcome = 'written' | 'unchanged' | 'history-expired';
+export type FoldOutcome = 'written' | 'unchanged' | 'history-expired' | 'no-call-events';
 
 export async function foldEvent(
   store: CallStateStore,
@@ -31,7 +31,7 @@ export async function foldEvent(
     const rev = historyRev(partition.history);
     if (partition.rev === rev) return 'unchanged';
     const folded = fold(partition.history);
-    if (!folded) return 'history-expired';
+    if (!folded) return 'no-call-events';
     if (await store.write(folded, rev, partition.rev)) return 'written';
     // Another fold of this session won the race: read again after a short, jittered pause.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));

@@ -193,10 +193,15 @@ export function deriveDisposition(legs: readonly LegView[]): Disposition | undef
   return first?.disposition;
 }
 
+/**
+ * The session and legs a history makes, or undefined while the history holds nothing but events the
+ * vendor sent that are not call events (a RingCentral notification of another kind): those stay in the
+ * history, and on the bus for other consumers, but make no session of their own.
+ */
 export function fold(history: Iterable<CallEvent>): Folded | undefined {
   const events = sortEvents(history);
   const first = events[0];
-  if (!first) return undefined;
+  if (!first || events.every((event) => event.type === 'vendor.unmapped')) return undefined;
 
   const legs = new Map<string, MutableLeg>();
   let started: CallEvent | undefined;

@@ -186,3 +186,37 @@ describe('final values', () => {
     expect(deriveDisposition([])).toBeUndefined();
   });
 });
+
+describe('events that are not call events', () => {
+  const unmapped: CallEvent = {
+    schemaVersion: 1,
+    eventId: 'ev_u',
+    dedupeKey: 'u',
+    vendor: 'ringcentral',
+    connectionId: 'con',
+    tenantId: 't',
+    sessionId: 'cs_u',
+    vendorSessionId: 'notification:1',
+    type: 'vendor.unmapped',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    vendorEventType: '/restapi/v1.0/account/~/extension/~/message-store',
+  };
+
+  it('make no session on their own', () => {
+    expect(fold([unmapped])).toBeUndefined();
+  });
+
+  it('stay part of a session once it has call events', () => {
+    const created: CallEvent = {
+      ...unmapped,
+      eventId: 'ev_c',
+      dedupeKey: 'c',
+      type: 'leg.created',
+      legId: 'cl_1',
+      vendorLegId: 'p1',
+    };
+
+    expect(fold([unmapped, created])?.session).toMatchObject({ eventCount: 2, legCount: 1 });
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The RingCentral adapter: one webhook route for every notification of a WebHook subscription. The
+ * creation handshake is answered before any I/O; every notification must carry the connection's
+ * verification token; anything RingCentral sends that we can read is answered 200 at once (a failing
+ * subscription gets blacklisted), and what we cannot read gets a 4xx saying why, never a 5xx.
+ */
+import { describeIssues, type IssueDetail, issuesOf } from '../../../shared/http';
+import {
+  type AuthVerdict,
+  defineRoute,
+  type ParseResult,
+  type VendorAdapter,
+  type WebhookRequest,
+} from '../adapter';
+import { matchesSealedToken } from '../tokens';
+import { type RingCentralSecrets, type RingCentralSettings, ringCentralConnection } from './connection';
+import { ringCentralMeta } from './meta';
+import { normalise } from './normalise';
+import { acknowledged, handshake } from './respond';
+import { Envelope, filterKind, type Notification, PresenceBody, TelephonyBody } from './schema';
+
+/**
+ * The subscription's verificationToken arrives in Verification-Token (vendors.md 4.2); the current guide
+ * calls it Validation-Token, so that header is the fallback on a notification.
+ */
+export function authenticate(request: WebhookRequest, secrets: RingCentralSecrets): AuthVerdict {
+  const presented = request.headers['verification-token'] ?? request.headers['validation-token'];
+  if (presented === undefined) return { ok: false, reason: 'Verification-Token header is missing.' };
+  return matchesSealedToken(presented, secrets.verificationTokenSha256)
+    ? { ok: true }
+    : { ok: false, reason: 'Verification-Token header does not match the connection’s verificationToken.' };
+}
+
+function prefixed(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
+  return issues.map((issue) => ({
+    path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
+    message: issue.message,
+  }));
+}
+
+function invalid(issues: IssueDetail[]): ParseResult<never> {
+  return {
+    ok: false,
+    code: 'invalid_notification',
+    message: `Not a valid RingCentral notification: ${describeIssues(issues)}`,
+    issues,
+  };
+}
+
+/** The envelope fields, from the top level or, in the push-style shape, from inside `pn_apns`. */
+function envelopeFields(json: object): { fields: unknown; path: string } {
+  if (!('body' in json) && 'pn_apns' in json && typeof json.pn_apns === 'object' && json.pn_apns !== null) {
+    return { fields: { ...json, ...json.pn_apns }, path: 'pn_apns' };
+  }
+  return { fields: json, path: '' };
+}
+
+/** Parses a notification; every way it can be wrong becomes a 400 that says what was wrong. */
+export function parseNotification(body: Buffer): ParseResult<Notification> {
+  if (body.byteLength === 0) {
+    return {
+      ok: false,
+      code: 'empty_body',
+      message: 'Request body is empty; RingCentral sends JSON notifications.',
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return invalid([{ path: '(root)', message: 'a notification is a JSON object' }]);
+  }
+  const { fields, path } = envelopeFields(json);
+  const envelope = Envelope.safeParse(fields);
+  if (!envelope.success)
+    return invalid(path ? prefixed(path, issuesOf(envelope.error)) : issuesOf(envelope.error));
+  const bodyPath = path ? `${path}.body` : 'body';
+  const kind = filterKind(envelope.data.event);
+  switch (kind) {
+    case 'telephony': {
+      const parsed = TelephonyBody.safeParse(envelope.data.body);
+      if (!parsed.success) return invalid(prefixed(bodyPath, issuesOf(parsed.error)));
+      return { ok: true, value: { kind, envelope: envelope.data, body: parsed.data } };
+    }
+    case 'presence': {
+      const parsed = PresenceBody.safeParse(envelope.data.body);
+      if (!parsed.success) return invalid(prefixed(bodyPath, issuesOf(parsed.error)));
+      return { ok: true, value: { kind, envelope: envelope.data, body: parsed.data } };
+    }
+    case 'other':
+      return { ok: true, value: { kind, envelope: envelope.data } };
+  }
+}
+
+const webhook = defineRoute<Notification, RingCentralSecrets, RingCentralSettings>({
+  name: 'webhook',
+  preflight: handshake,
+  authenticate: (request, context) => authenticate(request, context.secrets),
+  parse: (request) => parseNotification(request.body),
+  handle: (notification) => ({ events: normalise(notification), reply: acknowledged }),
+});
+
+export const ringCentral: VendorAdapter<RingCentralSecrets, RingCentralSettings> = {
+  meta: ringCentralMeta,
+  connection: ringCentralConnection,
+  routes: [webhook],
+};
