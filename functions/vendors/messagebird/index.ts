@@ -1,0 +1,202 @@
+/**
+ * The MessageBird adapter: `callFlow` answers call-flow fetches (GET or POST) with a call flow in JSON or
+ * XML, `events` takes voice status webhooks. Both are signed with `MessageBird-Signature-JWT` under the
+ * account's signing key; a token is accepted once (its jti is remembered until it expires).
+ */
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import * as z from 'zod';
+import { describeIssues, HttpError, issuesOf } from '../../../shared/http';
+import {
+  type AuthVerdict,
+  defineRoute,
+  type ParseResult,
+  type RouteContext,
+  type VendorAdapter,
+  type WebhookRequest,
+} from '../adapter';
+import { type MessageBirdSecrets, MessageBirdSettings, messageBirdConnection } from './connection';
+import { type FetchRequest, parseFetch } from './fetch';
+import { messageBirdMeta } from './meta';
+import { normalise } from './normalise';
+import { decideAnswer, type FetchContext, fetchDrafts, flowFormatOf, replyOf, safeCallFlow } from './respond';
+import { parseWebhook, type Webhook } from './schema';
+import {
+  CLOCK_TOLERANCE_SEC,
+  JWT_HEADER,
+  LEGACY_MAX_AGE_SEC,
+  LEGACY_SIGNATURE_HEADER,
+  LEGACY_TIMESTAMP_HEADER,
+  signedUrlOf,
+  verifyLegacySignature,
+  verifySignatureJwt,
+} from './signature';
+
+type Context = RouteContext<MessageBirdSecrets, MessageBirdSettings>;
+
+/** What to do when the replay cache cannot be reached: the signature itself has already been verified. */
+type ReplayStoreDown = 'accept' | 'retry-later';
+
+const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Remembers a token id until it can no longer be presented; false when it was seen before. */
+async function firstUse(context: Context, kind: string, id: string, until: Date, whenDown: ReplayStoreDown) {
+  try {
+    return await context.store.putIfAbsent(
+      kind,
+      id,
+      { at: context.now().toISOString() },
+      until,
+      context.now(),
+    );
+  } catch {
+    if (whenDown === 'accept') return true;
+    throw new HttpError(503, 'unavailable', 'Temporarily unable to check the request; retry later.');
+  }
+}
+
+export async function authenticate(
+  request: WebhookRequest,
+  context: Context,
+  whenDown: ReplayStoreDown,
+): Promise<AuthVerdict> {
+  const { secrets, settings } = context;
+  const now = context.now();
+  const token = request.headers[JWT_HEADER];
+  const legacy = request.headers[LEGACY_SIGNATURE_HEADER];
+  if (token === undefined && legacy !== undefined && settings.acceptLegacySignature) {
+    const verdict = verifyLegacySignature(
+      {
+        rawQuery: request.rawQuery,
+        body: request.body,
+        signature: legacy,
+        timestamp: request.headers[LEGACY_TIMESTAMP_HEADER],
+      },
+      secrets.signingKey,
+      now,
+    );
+    if (!verdict.ok) return { ok: false, reason: verdict.reason };
+    const until = new Date((verdict.timestamp + LEGACY_MAX_AGE_SEC) * 1000);
+    return (await firstUse(context, 'MB-SIGNATURE', sha256Hex(legacy), until, whenDown))
+      ? { ok: true }
+      : { ok: false, reason: 'MessageBird-Signature was already used (replay).' };
+  }
+
+  if (token === undefined && legacy !== undefined) {
+    return {
+      ok: false,
+      reason:
+        'Only the legacy MessageBird-Signature was sent; the connection accepts it only with acceptLegacySignature.',
+    };
+  }
+  const verdict = await verifySignatureJwt(
+    { url: signedUrlOf(request.url, settings.publicBaseUrl), body: request.body, token },
+    secrets.signingKey,
+    now,
+  );
+  if (!verdict.ok) return { ok: false, reason: `MessageBird-Signature-JWT rejected: ${verdict.reason}` };
+  // Remembered for as long as the token would still be accepted, skew included.
+  const until = new Date((verdict.claims.exp + CLOCK_TOLERANCE_SEC) * 1000);
+  return (await firstUse(context, 'JTI', verdict.claims.jti, until, whenDown))
+    ? { ok: true }
+    : { ok: false, reason: 'MessageBird-Signature-JWT was already used (replayed jti).' };
+}
+
+const VerifiedClaims = z.object({
+  jti: z.string().min(1),
+  nbf: z.number().optional(),
+  iat: z.number().optional(),
+});
+
+/**
+ * Who and when, for an authenticated fetch: the token's jti and its nbf (or iat); under the legacy
+ * signature a digest of the signature and its timestamp.
+ */
+export function fetchContextOf(request: WebhookRequest): FetchContext {
+  const token = request.headers[JWT_HEADER];
+  if (token !== undefined) {
+    let decoded: unknown;
+    try {
+      decoded = decodeJwt(token.trim());
+    } catch {
+      decoded = undefined;
+    }
+    const claims = VerifiedClaims.safeParse(decoded);
+    if (claims.success) {
+      const seconds = claims.data.nbf ?? claims.data.iat;
+      return {
+        requestKey: claims.data.jti,
+        occurredAt: seconds !== undefined ? new Date(seconds * 1000).toISOString() : undefined,
+      };
+    }
+  }
+  const legacy = request.headers[LEGACY_SIGNATURE_HEADER];
+  const timestamp = request.headers[LEGACY_TIMESTAMP_HEADER];
+  if (legacy !== undefined) {
+    return {
+      requestKey: `sig-${sha256Hex(legacy).slice(0, 32)}`,
+      occurredAt:
+        timestamp && /^\d{1,12}$/.test(timestamp)
+          ? new Date(Number(timestamp) * 1000).toISOString()
+          : undefined,
+    };
+  }
+  const signed = Buffer.concat([Buffer.from(`${request.method}\n${request.url}\n`), request.body]);
+  return { requestKey: `body-${sha256Hex(signed).slice(0, 32)}`, occurredAt: undefined };
+}
+
+/** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
+const fallbackSettings = MessageBirdSettings.parse({});
+
+const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettings>({
+  name: 'callFlow',
+  // A live call is better answered than dropped: a replay cache outage does not stop a verified fetch.
+  authenticate: (request, context) => authenticate(request, context, 'accept'),
+  parse: parseFetch,
+  handle: (input, context, request) => {
+    const answer = decideAnswer(context.settings);
+    return {
+      events: fetchDrafts(input, fetchContextOf(request), context.settings, answer),
+      reply: replyOf(answer.flow, flowFormatOf(request.headers.accept)),
+    };
+  },
+  fallback: (request) => replyOf(safeCallFlow(fallbackSettings), flowFormatOf(request.headers.accept)),
+});
+
+export function parseEvents(body: Buffer): ParseResult<Webhook> {
+  if (body.byteLength === 0) {
+    return { ok: false, code: 'empty_body', message: 'Request body is empty; MessageBird sends JSON.' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
+  }
+  const parsed = parseWebhook(json);
+  if (!parsed.ok) {
+    const issues = issuesOf(parsed.error);
+    return {
+      ok: false,
+      code: 'invalid_webhook',
+      message: `Not a valid MessageBird voice webhook: ${describeIssues(issues)}`,
+      issues,
+    };
+  }
+  return { ok: true, value: parsed.value };
+}
+
+const events = defineRoute<Webhook, MessageBirdSecrets, MessageBirdSettings>({
+  name: 'events',
+  // Nothing waits on this answer: without the replay cache, ask MessageBird to deliver again later.
+  authenticate: (request, context) => authenticate(request, context, 'retry-later'),
+  parse: (request) => parseEvents(request.body),
+  handle: (input) => ({ events: normalise(input), reply: { status: 200 } }),
+});
+
+export const messageBird: VendorAdapter<MessageBirdSecrets, MessageBirdSettings> = {
+  meta: messageBirdMeta,
+  connection: messageBirdConnection,
+  routes: [callFlow, events],
+};
