@@ -102,7 +102,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     // The server listens first (the handlers need its port to publish to the bus) and answers 503 until
     // tables, bus and handlers are ready, so /health turns 200 only when everything is.
     let ready = false;
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       if (ready) return;
       sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
     });

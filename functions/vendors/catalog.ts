@@ -3,10 +3,18 @@
  * registry.ts and connections.ts). The CDK stack reads this list and nothing else of the vendors.
  */
 import { eightByEightMeta } from './8x8/meta';
+import { focalScopeMeta } from './focalscope/meta';
+import { huaweiOdfsMeta } from './huawei-odfs/meta';
+import { messageBirdMeta } from './messagebird/meta';
 import type { VendorMeta } from './meta';
+import { ringCentralMeta } from './ringcentral/meta';
 
 export const vendorCatalog: readonly VendorMeta[] = [
   eightByEightMeta,
+  ringCentralMeta,
+  focalScopeMeta,
+  messageBirdMeta,
+  huaweiOdfsMeta,
   // vendor catalog: one line per vendor above this comment
 ];
 

@@ -1,0 +1,94 @@
+/**
+ * ODFS authentication. The IVR trades appKey + appSecret for a token at gettoken and puts it in every
+ * dialog request's body (inparams.auth_token). Tokens are random and opaque; only their SHA-256 is kept,
+ * as per-connection scratch state that expires with the token, so a token read from the table is useless
+ * and a token of one connection means nothing to another.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ScratchStore } from '../../../shared/connection-store';
+import { sha256Hex } from '../../../shared/ids';
+import type { AuthVerdict } from '../adapter';
+import { matchesSealedToken, sealToken } from '../tokens';
+import type { HuaweiOdfsSecrets } from './connection';
+
+const TOKEN_KIND = 'TOKEN';
+const MAX_TOKEN_LENGTH = 4096;
+
+/** The body as JSON, or undefined; authentication looks at a few fields before anything is parsed. */
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function fieldOf(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Reflect.get(value, name)
+    : undefined;
+}
+
+/** The userid of a dialog request, to echo in an answer even when the request is refused. */
+export function userIdOf(body: Buffer): string | undefined {
+  const userid = fieldOf(jsonOf(body), 'userid');
+  return typeof userid === 'string' && userid.length > 0 && userid.length <= 64 ? userid : undefined;
+}
+
+/** The call_id of a dialog request, for the safe fallback answer. */
+export function callIdOf(body: Buffer): string | undefined {
+  const callId = fieldOf(fieldOf(jsonOf(body), 'inparams'), 'call_id');
+  return typeof callId === 'string' && callId.length > 0 && callId.length <= 64 ? callId : undefined;
+}
+
+function sameText(presented: string, expected: string): boolean {
+  const a = Buffer.from(sealToken(presented), 'hex');
+  const b = Buffer.from(sealToken(expected), 'hex');
+  return timingSafeEqual(a, b);
+}
+
+/** gettoken: the appKey matches as is, the appSecret against its stored digest, both in constant time. */
+export function checkCredentials(body: Buffer, secrets: HuaweiOdfsSecrets): AuthVerdict {
+  const json = jsonOf(body);
+  const appKey = fieldOf(json, 'appKey');
+  const appSecret = fieldOf(json, 'appSecret');
+  if (typeof appKey !== 'string' || typeof appSecret !== 'string') {
+    return { ok: false, reason: 'The body must be JSON with appKey and appSecret (strings).' };
+  }
+  const keyMatches = sameText(appKey, secrets.appKey);
+  const secretMatches = matchesSealedToken(appSecret, secrets.appSecretSha256);
+  // One message for either mismatch: the answer never tells which of the two was right.
+  return keyMatches && secretMatches ? { ok: true } : { ok: false, reason: 'appKey or appSecret is wrong.' };
+}
+
+export interface IssuedToken {
+  readonly authToken: string;
+  readonly expireTime: number;
+}
+
+export async function issueToken(store: ScratchStore, ttlSeconds: number, now: Date): Promise<IssuedToken> {
+  const authToken = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  await store.put(TOKEN_KIND, sha256Hex(authToken), { issuedAt: now.toISOString() }, expiresAt);
+  return { authToken, expireTime: ttlSeconds };
+}
+
+/** A dialog request: inparams.auth_token must be a live token of this connection. */
+export async function checkAuthToken(body: Buffer, store: ScratchStore, now: Date): Promise<AuthVerdict> {
+  const json = jsonOf(body);
+  if (json === undefined)
+    return { ok: false, reason: 'The body is not JSON, so it carries no inparams.auth_token.' };
+  const token = fieldOf(fieldOf(json, 'inparams'), 'auth_token');
+  if (typeof token !== 'string' || token.length === 0) {
+    return { ok: false, reason: 'inparams.auth_token is missing; get one from /oifde/rest/api/gettoken.' };
+  }
+  if (token.length > MAX_TOKEN_LENGTH)
+    return { ok: false, reason: 'inparams.auth_token is not a token we issued.' };
+  const issued = await store.get(TOKEN_KIND, sha256Hex(token), now);
+  return issued === undefined
+    ? {
+        ok: false,
+        reason: 'inparams.auth_token is unknown or expired; get a new one from /oifde/rest/api/gettoken.',
+      }
+    : { ok: true };
+}

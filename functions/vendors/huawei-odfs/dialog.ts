@@ -1,0 +1,201 @@
+/**
+ * The ODFS side of the dialog, decided purely: given a turn, the call's state before it and the
+ * connection's settings, what we answer and what the call's state becomes. Until call flows exist the
+ * answer comes from the connection's default dialog: turn n of a call (inaction 8 is turn 1) gets step n,
+ * and after the last step the call is hung up. Fixed rules come first:
+ * - inaction 7 (recording start) is acknowledged with outaction 7, inaction 13 (ASR poll) with "no result";
+ *   neither is a dialog turn.
+ * - input=hangup (inaction 9 or 11) is answered with outaction 10 and ends the call.
+ * - once we have hung up (or the call ended) every further turn is answered with outaction 10 again.
+ * - past maxTurns every turn is answered with outaction 10 (release_reason 1): the loop guard.
+ * - a successful transfer ends the dialog: the caller has left our flow.
+ */
+import * as z from 'zod';
+import type { DialogStep, HuaweiOdfsSettings, PromptStep, TransferStep } from './connection';
+import { type DialogRequest, isHangupInput } from './schema';
+
+export const TransferRecord = z.object({
+  /** trans_idx: 1 for the call's first transfer. */
+  idx: z.int().positive(),
+  transType: z.int(),
+  routeValue: z.string(),
+  result: z.enum(['success', 'failure']).optional(),
+});
+export type TransferRecord = z.infer<typeof TransferRecord>;
+
+/** What we remember of a call between turns (scratch state keyed by userid). */
+export const TurnState = z.object({
+  /** Bumped on every change, so an older copy never overwrites a newer one. */
+  rev: z.int().nonnegative(),
+  /** Dialog turns answered so far; also the inter_idx of our latest answer. */
+  turns: z.int().nonnegative(),
+  /** When the call's first turn arrived: start_time of our hang-up answer. */
+  startedAt: z.iso.datetime(),
+  callId: z.string().optional(),
+  caller: z.string().optional(),
+  called: z.string().optional(),
+  accessCode: z.string().optional(),
+  entranceId: z.string().optional(),
+  suiluRegionId: z.string().optional(),
+  /** The channel is text (call_media_type 0): ASR-or-text results are text, not speech. */
+  textChannel: z.boolean(),
+  transfers: z.array(TransferRecord),
+  /** We answered outaction 10 and wait for the IVR's input=hangup. */
+  hangingUp: z.boolean(),
+  /** The loop guard hung the call up. */
+  capped: z.boolean(),
+  /** The IVR's hang-up was acknowledged: the call is over. */
+  ended: z.boolean(),
+});
+export type TurnState = z.infer<typeof TurnState>;
+
+export type Answer =
+  | { readonly kind: 'recording-started' }
+  | { readonly kind: 'no-recognition-result' }
+  | { readonly kind: 'prompt'; readonly step: PromptStep; readonly interIdx: number }
+  | {
+      readonly kind: 'transfer';
+      readonly step: TransferStep;
+      readonly interIdx: number;
+      readonly transIdx: number;
+    }
+  | { readonly kind: 'hangup'; readonly interIdx: number; readonly releaseReason: '0' | '1' };
+
+export interface TurnDecision {
+  readonly answer: Answer;
+  /** Where the answer came from: the configured dialog, or the apology used when there is none. */
+  readonly source: 'default' | 'fallback';
+  /** The call as it was before this turn (a fresh one when we had none). */
+  readonly before: TurnState;
+  /** The call after this turn; undefined when the turn changes nothing (inaction 7 and 13). */
+  readonly after: TurnState | undefined;
+  /** This turn's position in the call: the turn number for dialog turns, else the turns so far. */
+  readonly sequence: number;
+  /** The transfer an inaction 11 reports on, with its result. */
+  readonly transfer?: TransferRecord | undefined;
+  /** The loop guard decided this answer. */
+  readonly capped: boolean;
+}
+
+export function freshState(receivedAt: Date): TurnState {
+  return {
+    rev: 0,
+    turns: 0,
+    startedAt: receivedAt.toISOString(),
+    textChannel: false,
+    transfers: [],
+    hangingUp: false,
+    capped: false,
+    ended: false,
+  };
+}
+
+/** The apology spoken when a connection has no dialog configured. */
+export function fallbackDialog(
+  settings: Pick<HuaweiOdfsSettings, 'fallbackMessage' | 'fallbackLanguage'>,
+): DialogStep[] {
+  return [
+    {
+      action: 'prompt',
+      promptType: 2,
+      promptText: settings.fallbackMessage,
+      language: settings.fallbackLanguage,
+      modelType: '1000000',
+      timeout: 10,
+    },
+    { action: 'hangup' },
+  ];
+}
+
+/** What inaction 8 tells us about the call, kept for later answers. */
+function withCallFacts(state: TurnState, request: DialogRequest): TurnState {
+  const p = request.inparams;
+  return {
+    ...state,
+    callId: state.callId ?? p.call_id,
+    caller: state.caller ?? p.call_sor_id,
+    called: state.called ?? p.real_callee,
+    accessCode: state.accessCode ?? p.call_dst_id,
+    entranceId: state.entranceId ?? p.entrance_id,
+    suiluRegionId: state.suiluRegionId ?? p.suilu_region_id,
+    textChannel: state.textChannel || p.call_media_type?.trim() === '0',
+  };
+}
+
+/** The transfer an inaction 11 reports on: the latest one still waiting for its result. */
+function pendingTransfer(state: TurnState): TransferRecord | undefined {
+  return state.transfers.findLast((transfer) => transfer.result === undefined);
+}
+
+export function decideTurn(
+  request: DialogRequest,
+  stored: TurnState | undefined,
+  settings: HuaweiOdfsSettings,
+  receivedAt: Date,
+): TurnDecision {
+  const before = stored ?? freshState(receivedAt);
+  const source = settings.dialog ? 'default' : 'fallback';
+  if (request.inaction === 7 || request.inaction === 13) {
+    const answer: Answer =
+      request.inaction === 7 ? { kind: 'recording-started' } : { kind: 'no-recognition-result' };
+    return { answer, source: 'default', before, after: undefined, sequence: before.turns, capped: false };
+  }
+
+  const turn = before.turns + 1;
+  let state: TurnState = {
+    ...(request.inaction === 8 ? withCallFacts(before, request) : before),
+    rev: before.rev + 1,
+    turns: turn,
+  };
+  const hangup = (releaseReason: '0' | '1'): Answer => ({ kind: 'hangup', interIdx: turn, releaseReason });
+
+  let transfer: TransferRecord | undefined;
+  if (request.inaction === 11 && !isHangupInput(request.inparams.input)) {
+    const pending = pendingTransfer(before);
+    const result = request.inparams.trans_result === 0 ? 'success' : 'failure';
+    transfer = pending ? { ...pending, result } : undefined;
+    if (pending) {
+      state = {
+        ...state,
+        transfers: state.transfers.map((t) => (t.idx === pending.idx ? { ...t, result } : t)),
+      };
+    }
+  }
+
+  const base = { source, before, sequence: turn, transfer } as const;
+  if (isHangupInput(request.inparams.input) && (request.inaction === 9 || request.inaction === 11)) {
+    return {
+      ...base,
+      answer: hangup(before.capped ? '1' : '0'),
+      after: { ...state, hangingUp: true, ended: true },
+      capped: false,
+    };
+  }
+  if (before.ended || before.hangingUp) {
+    return { ...base, answer: hangup(before.capped ? '1' : '0'), after: state, capped: false };
+  }
+  if (turn > settings.maxTurns) {
+    return { ...base, answer: hangup('1'), after: { ...state, hangingUp: true, capped: true }, capped: true };
+  }
+  if (transfer?.result === 'success') {
+    return { ...base, answer: hangup('0'), after: { ...state, hangingUp: true }, capped: false };
+  }
+
+  const step = (settings.dialog ?? fallbackDialog(settings))[turn - 1] ?? { action: 'hangup' };
+  switch (step.action) {
+    case 'prompt':
+      return { ...base, answer: { kind: 'prompt', step, interIdx: turn }, after: state, capped: false };
+    case 'transfer': {
+      const idx = state.transfers.length + 1;
+      const record: TransferRecord = { idx, transType: step.transType, routeValue: step.routeValue };
+      return {
+        ...base,
+        answer: { kind: 'transfer', step, interIdx: turn, transIdx: idx },
+        after: { ...state, transfers: [...state.transfers, record] },
+        capped: false,
+      };
+    }
+    case 'hangup':
+      return { ...base, answer: hangup('0'), after: { ...state, hangingUp: true }, capped: false };
+  }
+}

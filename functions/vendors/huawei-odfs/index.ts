@@ -1,0 +1,74 @@
+/**
+ * The Huawei ODFS adapter. Three routes under the connection's base URL: gettoken (appKey + appSecret →
+ * a token), and the dialog endpoint in its V1 and V2 (`/{vdnId}`, gray routing) forms, which run the same
+ * logic. A dialog request authenticates by the token in its own body, so authentication reads the raw
+ * JSON itself before anything is parsed; every answer and every refusal is in Huawei's shape.
+ */
+import type * as z from 'zod';
+import { describeIssues, issuesOf } from '../../../shared/http';
+import { defineRoute, type ParseResult, type VendorAdapter, type VendorRoute } from '../adapter';
+import { callIdOf, checkAuthToken, checkCredentials, issueToken, userIdOf } from './auth';
+import { type HuaweiOdfsSecrets, type HuaweiOdfsSettings, huaweiOdfsConnection } from './connection';
+import { huaweiOdfsMeta } from './meta';
+import { dialogRejection, fallbackReply, tokenRejection, tokenReply } from './respond';
+import { DialogRequest, GetTokenRequest } from './schema';
+import { answerTurn } from './turns';
+
+function parseJsonBody<S extends z.ZodType>(body: Buffer, schema: S, what: string): ParseResult<z.output<S>> {
+  if (body.byteLength === 0)
+    return { ok: false, code: 'empty_body', message: `Request body is empty; ${what} is JSON.` };
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    return {
+      ok: false,
+      code: 'invalid_request',
+      message: `Not a valid ${what}: ${describeIssues(issues)}`,
+      issues,
+    };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+export function parseDialogRequest(body: Buffer): ParseResult<DialogRequest> {
+  return parseJsonBody(body, DialogRequest, 'ODFS dialog request');
+}
+
+export function parseTokenRequest(body: Buffer): ParseResult<GetTokenRequest> {
+  return parseJsonBody(body, GetTokenRequest, 'gettoken request');
+}
+
+const gettoken = defineRoute<GetTokenRequest, HuaweiOdfsSecrets, HuaweiOdfsSettings>({
+  name: 'gettoken',
+  authenticate: (request, context) => checkCredentials(request.body, context.secrets),
+  parse: (request) => parseTokenRequest(request.body),
+  handle: async (_input, context) => {
+    const issued = await issueToken(context.store, context.settings.tokenTtlSeconds, context.receivedAt);
+    return { events: [], reply: tokenReply(issued.authToken, issued.expireTime) };
+  },
+  reject: (rejection) => tokenRejection(rejection),
+});
+
+function dialogRoute(name: 'process' | 'processV2'): VendorRoute<HuaweiOdfsSecrets, HuaweiOdfsSettings> {
+  return defineRoute<DialogRequest, HuaweiOdfsSecrets, HuaweiOdfsSettings>({
+    name,
+    authenticate: (request, context) => checkAuthToken(request.body, context.store, context.receivedAt),
+    parse: (request) => parseDialogRequest(request.body),
+    handle: (input, context) => answerTurn(input, context),
+    reject: (rejection, request) => dialogRejection(rejection, userIdOf(request.body)),
+    fallback: (request) => fallbackReply(userIdOf(request.body), callIdOf(request.body)),
+  });
+}
+
+export const huaweiOdfs: VendorAdapter<HuaweiOdfsSecrets, HuaweiOdfsSettings> = {
+  meta: huaweiOdfsMeta,
+  connection: huaweiOdfsConnection,
+  routes: [gettoken, dialogRoute('process'), dialogRoute('processV2')],
+};
