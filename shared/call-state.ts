@@ -93,6 +93,7 @@ export function eventItem(event: CallEvent, historyTtlDays: number) {
 }
 
 export const SessionItem = SessionView.extend({ rev: z.string() });
+export type SessionItem = z.infer<typeof SessionItem>;
 export const EventItem = CallEvent.extend({ expiresAt: z.number().int() });
 
 /** The shards of one day's start-time index. */

@@ -96,16 +96,27 @@ export function describeIssues(issues: readonly IssueDetail[]): string {
     .join('; ');
 }
 
-/** Parses a JSON body, answering 400 with the parser's own complaint when it is not JSON. */
-export function parseJson(body: Buffer): unknown {
+export type JsonRead =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: 'empty_body' | 'invalid_json'; readonly message: string };
+
+/** Reads a JSON body; when it is empty or not JSON, says so with the parser's own complaint. */
+export function readJson(body: Buffer, expected = 'JSON was expected'): JsonRead {
   if (body.byteLength === 0)
-    throw new HttpError(400, 'empty_body', 'Request body is empty; JSON was expected.');
+    return { ok: false, code: 'empty_body', message: `Request body is empty; ${expected}.` };
   try {
-    return JSON.parse(body.toString('utf8'));
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, 'invalid_json', `Request body is not valid JSON: ${reason}`);
+    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
   }
+}
+
+/** Parses a JSON body, answering 400 with the parser's own complaint when it is not JSON. */
+export function parseJson(body: Buffer): unknown {
+  const read = readJson(body);
+  if (!read.ok) throw new HttpError(400, read.code, read.message);
+  return read.value;
 }
 
 /** Validates a value with a schema, answering 400 with every issue, by path, when it does not fit. */

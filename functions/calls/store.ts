@@ -4,10 +4,11 @@
  * start-time index in start-time order.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { EventItem, itemKind, LegView, SessionView, startShards } from '../../shared/call-state';
-import { CallEvent } from '../../shared/events';
+import { type LegView, SessionView, startShards } from '../../shared/call-state';
+import { readSessionPartition } from '../../shared/call-store';
+import type { CallEvent } from '../../shared/events';
 import { callKeys, callsTable } from '../../shared/tables';
-import { sortEvents } from '../state/fold';
+import { compareLegs, sortEvents } from '../state/fold';
 
 const [byVendorSession, byStartTime] = callsTable.indexes;
 
@@ -50,36 +51,14 @@ export class CallReader {
   ) {}
 
   async get(sessionId: string, now: Date): Promise<CallDetail | undefined> {
-    let session: SessionView | undefined;
-    const legs: LegView[] = [];
-    const events: CallEvent[] = [];
-    const nowSeconds = Math.floor(now.getTime() / 1000);
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
-          ExpressionAttributeValues: { ':pk': callKeys.sessionPartition(sessionId) },
-          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.kind === itemKind.session) session = SessionView.parse(item);
-        else if (item.kind === itemKind.leg) legs.push(LegView.parse(item));
-        else if (item.kind === itemKind.event) {
-          const parsed = EventItem.parse(item);
-          if (parsed.expiresAt > nowSeconds) events.push(CallEvent.parse(parsed));
-        }
-      }
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    if (!session) return undefined;
-    legs.sort((a, b) =>
-      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
-    );
-    return { session, legs, timeline: sortEvents(events) };
+    const partition = await readSessionPartition(this.db, this.tableName, sessionId, {
+      now,
+      consistent: false,
+    });
+    if (!partition.session) return undefined;
+    const { rev: _rev, ...session } = partition.session;
+    // Stored legs come back in key order; the API lists them in the order they were created.
+    return { session, legs: [...partition.legs].sort(compareLegs), timeline: sortEvents(partition.history) };
   }
 
   async byVendorSession(vendor: string, vendorSessionId: string): Promise<SessionView[]> {

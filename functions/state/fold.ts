@@ -183,13 +183,20 @@ function applyEnd(leg: MutableLeg, event: CallEvent): void {
   if (fromSummary) leg.finalFromSummary = true;
 }
 
+/** Legs in the order they were created (ties by id, so the order is total). */
+export function compareLegs(
+  a: Pick<LegView, 'createdAt' | 'legId'>,
+  b: Pick<LegView, 'createdAt' | 'legId'>,
+): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.legId < b.legId ? -1 : a.legId > b.legId ? 1 : 0;
+}
+
 /** A session's outcome from its legs, when the vendor did not say: talked beats transferred beats the first leg's fate. */
 export function deriveDisposition(legs: readonly LegView[]): Disposition | undefined {
   if (legs.some((leg) => leg.disposition === 'completed' && leg.answeredAt)) return 'completed';
   if (legs.some((leg) => leg.disposition === 'transferred')) return 'transferred';
-  const first = [...legs].sort((a, b) =>
-    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
-  )[0];
+  const first = [...legs].sort(compareLegs)[0];
   return first?.disposition;
 }
 
@@ -254,9 +261,7 @@ export function fold(history: Iterable<CallEvent>): Folded | undefined {
       ...leg,
       durationSec: leg.durationSec ?? secondsBetween(leg.answeredAt, leg.endedAt),
     }))
-    .sort((a, b) =>
-      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.legId < b.legId ? -1 : 1,
-    );
+    .sort(compareLegs);
 
   const allLegsEnded = legViews.length > 0 && legViews.every((leg) => leg.state === 'ended');
   const isEnded = ended !== undefined || allLegsEnded;

@@ -4,15 +4,11 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { EventItem, eventItem, itemKind, legItem, sessionItem } from '../../shared/call-state';
-import { CallEvent } from '../../shared/events';
-import { callKeys, callsTable } from '../../shared/tables';
+import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { eventItem, legItem, sessionItem } from '../../shared/call-state';
+import { readSessionPartition } from '../../shared/call-store';
+import type { CallEvent } from '../../shared/events';
+import { callsTable } from '../../shared/tables';
 import type { Folded } from './fold';
 
 /** DynamoDB allows 100 actions per transaction: the session item and up to 99 legs. */
@@ -82,37 +78,16 @@ export class CallStateStore {
   }
 
   async read(sessionId: string, now: Date): Promise<Partition> {
-    let rev: string | undefined;
-    let eventCount: number | undefined;
-    const history: CallEvent[] = [];
-    let expired = 0;
-    const nowSeconds = Math.floor(now.getTime() / 1000);
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
-          ExpressionAttributeValues: { ':pk': callKeys.sessionPartition(sessionId) },
-          ConsistentRead: true,
-          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.kind === itemKind.session) {
-          rev = typeof item.rev === 'string' ? item.rev : undefined;
-          eventCount = typeof item.eventCount === 'number' ? item.eventCount : undefined;
-        } else if (item.kind === itemKind.event) {
-          const parsed = EventItem.parse(item);
-          // TTL deletes lazily: an expired item may still be there and must not count.
-          if (parsed.expiresAt <= nowSeconds) expired++;
-          else history.push(CallEvent.parse(parsed));
-        }
-      }
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return { rev, eventCount, history, expired };
+    const partition = await readSessionPartition(this.db, this.tableName, sessionId, {
+      now,
+      consistent: true,
+    });
+    return {
+      rev: partition.session?.rev,
+      eventCount: partition.session?.eventCount,
+      history: partition.history,
+      expired: partition.expired,
+    };
   }
 
   /**

@@ -7,6 +7,7 @@
 import type * as z from 'zod';
 import type { ScratchStore } from '../../shared/connection-store';
 import type { CallEventDraft } from '../../shared/events';
+import { describeIssues, issuesOf, readJson } from '../../shared/http';
 import type { HttpMethod } from '../../shared/routes';
 import type { VendorMeta } from './meta';
 
@@ -58,6 +59,31 @@ export interface RouteContext<Secrets, Settings> {
 export interface RouteOutcome {
   readonly events: readonly CallEventDraft[];
   readonly reply: WebhookReply;
+  /**
+   * Whether this reply answers a live call (the vendor waits on it): it is then given even when its events
+   * cannot be published. Defaults to the route's `answersCall`; 8x8's one URL takes both kinds.
+   */
+  readonly live?: boolean;
+}
+
+/**
+ * Parses a JSON webhook body with a schema; empty, not JSON or not fitting each become a 400 that says
+ * what was wrong (`what` names the thing expected, e.g. "8x8 webhook").
+ */
+export function parseJsonBody<S extends z.ZodType>(
+  body: Buffer,
+  schema: S,
+  what: string,
+  code = 'invalid_request',
+): ParseResult<z.output<S>> {
+  const read = readJson(body, `${what} is JSON`);
+  if (!read.ok) return read;
+  const parsed = schema.safeParse(read.value);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    return { ok: false, code, message: `Not a valid ${what}: ${describeIssues(issues)}`, issues };
+  }
+  return { ok: true, value: parsed.data };
 }
 
 /** A rejection the wiring decided on (unknown connection, failed auth, bad input, oversize body). */
@@ -88,9 +114,10 @@ export interface RouteSpec<Input, Secrets, Settings> {
   readonly reject?: (rejection: Rejection, request: WebhookRequest) => WebhookReply;
   /**
    * For routes that answer a live call: the safe answer when we cannot decide in time (connection store
-   * unreachable). It must be safe to give to anyone: it reveals nothing and publishes nothing.
+   * unreachable, an unexpected error). It must be safe to give to anyone: it reveals nothing and publishes
+   * nothing. Undefined when the request is not a live call, which then gets a 503 or 500 as any other.
    */
-  readonly fallback?: (request: WebhookRequest) => WebhookReply;
+  readonly fallback?: (request: WebhookRequest) => WebhookReply | undefined;
 }
 
 /** A route as the wiring sees it: parse and handle closed over the route's own input type. */

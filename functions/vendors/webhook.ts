@@ -114,11 +114,30 @@ function defaultDependencies(): WebhookDependencies {
   };
 }
 
+interface Decided {
+  readonly reply: WebhookReply;
+  readonly events: CallEvent[];
+  readonly live: boolean | undefined;
+}
+
+function isComplete(overrides: Partial<WebhookDependencies>): overrides is WebhookDependencies {
+  return (
+    overrides.connections !== undefined &&
+    overrides.publisher !== undefined &&
+    overrides.logger !== undefined &&
+    overrides.now !== undefined &&
+    'publicBaseUrl' in overrides
+  );
+}
+
 export function createWebhookHandler<Secrets, Settings>(
   adapter: VendorAdapter<Secrets, Settings>,
   overrides: Partial<WebhookDependencies> = {},
 ) {
-  const deps: WebhookDependencies = { ...defaultDependencies(), ...overrides };
+  // The environment is read only for what the caller did not supply (tests supply everything).
+  const deps: WebhookDependencies = isComplete(overrides)
+    ? overrides
+    : { ...defaultDependencies(), ...overrides };
   const { meta } = adapter;
   const logger = deps.logger.createChild({ persistentKeys: { vendor: meta.id } });
   const routes = new Map<string, { route: VendorRoute<Secrets, Settings>; routeMeta: VendorRouteMeta }>();
@@ -182,9 +201,10 @@ export function createWebhookHandler<Secrets, Settings>(
     try {
       record = await deps.connections.get(connectionId);
     } catch (error) {
-      if (routeMeta.answersCall && route.fallback) {
+      const safe = routeMeta.answersCall ? route.fallback?.(request) : undefined;
+      if (safe) {
         logger.error('connection store unreachable; answering with the safe fallback', { ...keys, error });
-        return toResult(route.fallback(request));
+        return toResult(safe);
       }
       logger.error('connection store unreachable', { ...keys, error });
       return reject({
@@ -216,27 +236,31 @@ export function createWebhookHandler<Secrets, Settings>(
       store: deps.connections.scratch(record.id),
     };
 
-    const verdict = await route.authenticate(request, routeContext);
-    if (!verdict.ok) return reject({ status: 401, code: 'unauthenticated', message: verdict.reason });
-
-    const result = await route.run(request, routeContext);
-    if (!result.ok) return reject(result);
-
-    const events = finaliseEvents(result.outcome.events, {
-      vendor: meta.id,
-      connectionId: record.id,
-      tenantId: record.tenantId,
-      receivedAt,
-    });
+    let decided: Decided | HttpResult;
+    try {
+      decided = await decide(route, request, routeContext, record, reject);
+    } catch (error) {
+      // A live call must still be answered: whatever broke (the scratch store, a normaliser bug), give
+      // the vendor's safe answer and keep the error for the operator.
+      const safe = routeMeta.answersCall ? route.fallback?.(request) : undefined;
+      if (safe) {
+        logger.error('could not decide; answering with the safe fallback', { ...keys, error });
+        return toResult(safe);
+      }
+      throw error;
+    }
+    if (!('reply' in decided)) return decided;
+    const { events } = decided;
+    const live = decided.live ?? routeMeta.answersCall;
     const published = await publishWithin(
       events,
-      routeMeta,
+      live,
       meta.answerDeadlineMs - (Date.now() - started),
       context,
     );
     const summary = {
       ...keys,
-      status: result.outcome.reply.status,
+      status: decided.reply.status,
       events: events.length,
       types: events.map((e) => e.type),
       sessionId: events[0]?.sessionId,
@@ -245,7 +269,7 @@ export function createWebhookHandler<Secrets, Settings>(
     if (!published.ok) {
       // The events go into the log whole (they hold no secrets) so an operator can replay them from there.
       logger.error('events not published', { ...summary, error: published.error, unpublished: events });
-      if (!routeMeta.answersCall) {
+      if (!live) {
         return reject({
           status: 503,
           code: 'publish_failed',
@@ -255,22 +279,40 @@ export function createWebhookHandler<Secrets, Settings>(
     } else {
       logger.info('webhook processed', summary);
     }
-    return toResult(result.outcome.reply);
+    return toResult(decided.reply);
   });
+
+  /** Authenticate, parse and handle: a reply with its events, or the rejection already rendered. */
+  async function decide(
+    route: VendorRoute<Secrets, Settings>,
+    request: WebhookRequest,
+    routeContext: RouteContext<Secrets, Settings>,
+    record: ConnectionRecord,
+    reject: (rejection: Rejection) => HttpResult,
+  ): Promise<Decided | HttpResult> {
+    const verdict = await route.authenticate(request, routeContext);
+    if (!verdict.ok) return reject({ status: 401, code: 'unauthenticated', message: verdict.reason });
+    const result = await route.run(request, routeContext);
+    if (!result.ok) return reject(result);
+    const events = finaliseEvents(result.outcome.events, {
+      vendor: meta.id,
+      connectionId: record.id,
+      tenantId: record.tenantId,
+      receivedAt: routeContext.receivedAt,
+    });
+    return { reply: result.outcome.reply, events, live: result.outcome.live };
+  }
 
   async function publishWithin(
     events: readonly CallEvent[],
-    routeMeta: VendorRouteMeta,
+    live: boolean,
     answerBudgetMs: number,
     context: Context,
   ): Promise<{ ok: true } | { ok: false; error: unknown }> {
     if (events.length === 0) return { ok: true };
     // Keep a margin before the Lambda timeout; a live call's answer also keeps its own deadline.
     const lambdaBudget = context.getRemainingTimeInMillis() - 300;
-    const budget = Math.max(
-      50,
-      routeMeta.answersCall ? Math.min(answerBudgetMs, lambdaBudget) : lambdaBudget,
-    );
+    const budget = Math.max(50, live ? Math.min(answerBudgetMs, lambdaBudget) : lambdaBudget);
     try {
       await deps.publisher.publish(events, AbortSignal.timeout(budget));
       return { ok: true };

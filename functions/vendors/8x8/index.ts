@@ -2,11 +2,13 @@
  * The 8x8 adapter: one webhook route for all four webhook types. Authentication is the connection's
  * httpAuthHeader value in the Authorization header; a call action (VCA) is answered with a callflow.
  */
-import { describeIssues, issuesOf } from '../../../shared/http';
+
+import { readJson } from '../../../shared/http';
 import {
   type AuthVerdict,
   defineRoute,
   type ParseResult,
+  parseJsonBody,
   type VendorAdapter,
   type WebhookRequest,
 } from '../adapter';
@@ -27,26 +29,14 @@ export function authenticate(request: WebhookRequest, secrets: EightByEightSecre
 
 /** Parses an 8x8 webhook body; every way it can be wrong becomes a 400 that says what was wrong. */
 export function parseWebhook(body: Buffer): ParseResult<Webhook> {
-  if (body.byteLength === 0)
-    return { ok: false, code: 'empty_body', message: 'Request body is empty; 8x8 sends JSON.' };
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
-  }
-  const parsed = Webhook.safeParse(json);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    return {
-      ok: false,
-      code: 'invalid_webhook',
-      message: `Not a valid 8x8 webhook: ${describeIssues(issues)}`,
-      issues,
-    };
-  }
-  return { ok: true, value: parsed.data };
+  return parseJsonBody(body, Webhook, '8x8 webhook', 'invalid_webhook');
+}
+
+function isCallAction(body: Buffer): boolean {
+  const read = readJson(body);
+  return read.ok && typeof read.value === 'object' && read.value !== null && 'eventType' in read.value
+    ? read.value.eventType === 'CALL_ACTION'
+    : false;
 }
 
 /** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
@@ -58,11 +48,17 @@ const webhook = defineRoute<Webhook, EightByEightSecrets, EightByEightSettings>(
   parse: (request) => parseWebhook(request.body),
   handle: (input, context) => {
     const events = normalise(input);
-    if (input.eventType !== 'CALL_ACTION') return { events, reply: { status: 200 } };
+    if (input.eventType !== 'CALL_ACTION') return { events, reply: { status: 200 }, live: false };
     const answer = decideAnswer(input, context.settings);
-    return { events: [...events, respondedDraft(input, answer)], reply: replyOf(answer.response) };
+    return {
+      events: [...events, respondedDraft(input, answer)],
+      reply: replyOf(answer.response),
+      live: true,
+    };
   },
-  fallback: () => replyOf({ callflow: safeCallflow(fallbackSettings) }),
+  // Only a call action waits for an answer; status, summary and recording webhooks are retried instead.
+  fallback: (request) =>
+    isCallAction(request.body) ? replyOf({ callflow: safeCallflow(fallbackSettings) }) : undefined,
 });
 
 export const eightByEight: VendorAdapter<EightByEightSecrets, EightByEightSettings> = {

@@ -4,38 +4,19 @@
  * logic. A dialog request authenticates by the token in its own body, so authentication reads the raw
  * JSON itself before anything is parsed; every answer and every refusal is in Huawei's shape.
  */
-import type * as z from 'zod';
-import { describeIssues, issuesOf } from '../../../shared/http';
-import { defineRoute, type ParseResult, type VendorAdapter, type VendorRoute } from '../adapter';
+import {
+  defineRoute,
+  type ParseResult,
+  parseJsonBody,
+  type VendorAdapter,
+  type VendorRoute,
+} from '../adapter';
 import { callIdOf, checkAuthToken, checkCredentials, issueToken, userIdOf } from './auth';
 import { type HuaweiOdfsSecrets, type HuaweiOdfsSettings, huaweiOdfsConnection } from './connection';
 import { huaweiOdfsMeta } from './meta';
 import { dialogRejection, fallbackReply, tokenRejection, tokenReply } from './respond';
 import { DialogRequest, GetTokenRequest } from './schema';
 import { answerTurn } from './turns';
-
-function parseJsonBody<S extends z.ZodType>(body: Buffer, schema: S, what: string): ParseResult<z.output<S>> {
-  if (body.byteLength === 0)
-    return { ok: false, code: 'empty_body', message: `Request body is empty; ${what} is JSON.` };
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    return {
-      ok: false,
-      code: 'invalid_request',
-      message: `Not a valid ${what}: ${describeIssues(issues)}`,
-      issues,
-    };
-  }
-  return { ok: true, value: parsed.data };
-}
 
 export function parseDialogRequest(body: Buffer): ParseResult<DialogRequest> {
   return parseJsonBody(body, DialogRequest, 'ODFS dialog request');

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import * as z from 'zod';
-import { describeIssues, HttpError, issuesOf } from '../../../shared/http';
+import { describeIssues, HttpError, issuesOf, readJson } from '../../../shared/http';
 import {
   type AuthVerdict,
   defineRoute,
@@ -164,17 +164,9 @@ const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettin
 });
 
 export function parseEvents(body: Buffer): ParseResult<Webhook> {
-  if (body.byteLength === 0) {
-    return { ok: false, code: 'empty_body', message: 'Request body is empty; MessageBird sends JSON.' };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
-  }
-  const parsed = parseWebhook(json);
+  const read = readJson(body, 'MessageBird sends JSON');
+  if (!read.ok) return read;
+  const parsed = parseWebhook(read.value);
   if (!parsed.ok) {
     const issues = issuesOf(parsed.error);
     return {

@@ -4,7 +4,7 @@
  * verification token; anything RingCentral sends that we can read is answered 200 at once (a failing
  * subscription gets blacklisted), and what we cannot read gets a 4xx saying why, never a 5xx.
  */
-import { describeIssues, type IssueDetail, issuesOf } from '../../../shared/http';
+import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../../shared/http';
 import {
   type AuthVerdict,
   defineRoute,
@@ -57,20 +57,9 @@ function envelopeFields(json: object): { fields: unknown; path: string } {
 
 /** Parses a notification; every way it can be wrong becomes a 400 that says what was wrong. */
 export function parseNotification(body: Buffer): ParseResult<Notification> {
-  if (body.byteLength === 0) {
-    return {
-      ok: false,
-      code: 'empty_body',
-      message: 'Request body is empty; RingCentral sends JSON notifications.',
-    };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, code: 'invalid_json', message: `Request body is not valid JSON: ${reason}` };
-  }
+  const read = readJson(body, 'RingCentral sends JSON notifications');
+  if (!read.ok) return read;
+  const json = read.value;
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return invalid([{ path: '(root)', message: 'a notification is a JSON object' }]);
   }

@@ -4,90 +4,13 @@
  * — routing, authentication, parsing, rejections, finalising events — is the real wiring.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { vi } from 'vitest';
 import * as z from 'zod';
 import { huaweiOdfsConnection } from '../../../../functions/vendors/huawei-odfs/connection';
 import { huaweiOdfs } from '../../../../functions/vendors/huawei-odfs/index';
-import { EventPublisher } from '../../../../functions/vendors/publish';
 import { createWebhookHandler } from '../../../../functions/vendors/webhook';
 import { lambdaContext, toApiGatewayEvent } from '../../../../local/api-gateway';
-import { type ConnectionRecord, ConnectionStore, ScratchStore } from '../../../../shared/connection-store';
-import type { CallEvent } from '../../../../shared/events';
 import { hookRoutePath } from '../../../../shared/routes';
-
-const unusedDb = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: 'local', endpoint: 'http://127.0.0.1:9' }),
-);
-
-/** Scratch state in a map, with the same expiry rules as the DynamoDB one. */
-export class MemoryScratch extends ScratchStore {
-  readonly items = new Map<string, { value: unknown; expiresAt: number }>();
-
-  constructor() {
-    super(unusedDb, 'memory', 'memory');
-  }
-
-  override async get(kind: string, key: string, now: Date): Promise<unknown> {
-    const item = this.items.get(`${kind}#${key}`);
-    return item && item.expiresAt * 1000 > now.getTime() ? structuredClone(item.value) : undefined;
-  }
-
-  override async putIfAbsent(
-    kind: string,
-    key: string,
-    value: unknown,
-    expiresAt: Date,
-    now: Date,
-  ): Promise<boolean> {
-    if ((await this.get(kind, key, now)) !== undefined) return false;
-    await this.put(kind, key, value, expiresAt);
-    return true;
-  }
-
-  override async put(kind: string, key: string, value: unknown, expiresAt: Date): Promise<void> {
-    this.items.set(`${kind}#${key}`, {
-      value: structuredClone(value),
-      expiresAt: Math.floor(expiresAt.getTime() / 1000),
-    });
-  }
-
-  keys(kind: string): string[] {
-    return [...this.items.keys()].filter((key) => key.startsWith(`${kind}#`));
-  }
-}
-
-class MemoryConnections extends ConnectionStore {
-  readonly scratchStore = new MemoryScratch();
-  unreachable = false;
-
-  constructor(readonly record: ConnectionRecord) {
-    super(unusedDb, 'memory');
-  }
-
-  override async get(id: string): Promise<ConnectionRecord | undefined> {
-    if (this.unreachable) throw new Error('connection store unreachable');
-    return id === this.record.id ? this.record : undefined;
-  }
-
-  override scratch(): ScratchStore {
-    return this.scratchStore;
-  }
-}
-
-class RecordingPublisher extends EventPublisher {
-  readonly events: CallEvent[] = [];
-
-  constructor() {
-    super(new EventBridgeClient({ region: 'local', endpoint: 'http://127.0.0.1:9' }), 'memory');
-  }
-
-  override async publish(events: readonly CallEvent[]): Promise<void> {
-    this.events.push(...events);
-  }
-}
+import { MemoryConnections, RecordingPublisher } from '../../../support/memory';
 
 export const APP_KEY = 'tenant0001';
 export const APP_SECRET = 'example-api-password-0001';
@@ -122,8 +45,6 @@ const PATHS: Record<RouteName, string> = {
 };
 
 export function createHarness(settings: unknown = {}, startAt = new Date('2026-03-01T08:00:00Z')) {
-  vi.stubEnv('CONNECTIONS_TABLE', 'memory');
-  vi.stubEnv('EVENT_BUS_NAME', 'memory');
   const sealed = huaweiOdfsConnection.sealAuth({ appKey: APP_KEY, appSecret: APP_SECRET });
   const parsedSettings = huaweiOdfsConnection.settings.safeParse(settings);
   if (!sealed.ok || !parsedSettings.success) throw new Error('test connection is invalid');

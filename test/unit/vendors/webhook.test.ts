@@ -1,0 +1,132 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import type { EightByEightSecrets, EightByEightSettings } from '../../../functions/vendors/8x8/connection';
+import { eightByEight } from '../../../functions/vendors/8x8/index';
+import { defineRoute } from '../../../functions/vendors/adapter';
+import { createWebhookHandler } from '../../../functions/vendors/webhook';
+import { lambdaContext, toApiGatewayEvent } from '../../../local/api-gateway';
+import { hookRoutePath } from '../../../shared/routes';
+import { fixtureText } from '../../support/fixtures';
+import { MemoryConnections, RecordingPublisher } from '../../support/memory';
+
+const SECRET = 'Bearer wiring-test-secret-0001';
+function sealedSecrets() {
+  const sealed = eightByEight.connection.sealAuth({ httpAuthHeader: SECRET });
+  if (!sealed.ok) throw new Error('test connection is invalid');
+  return { ...sealed.sealed.secrets };
+}
+
+type EightByEightAdapter = typeof eightByEight;
+
+/** The real webhook wiring, over the 8x8 adapter (or a variant of it), with its I/O in memory. */
+function harness(adapter: EightByEightAdapter = eightByEight) {
+  const connections = new MemoryConnections({
+    id: 'con_wiring',
+    vendor: '8x8',
+    name: 'wiring',
+    tenantId: 't',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    settings: {},
+    secrets: sealedSecrets(),
+  });
+  const publisher = new RecordingPublisher();
+  const handler = createWebhookHandler(adapter, {
+    connections,
+    publisher,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    publicBaseUrl: undefined,
+  });
+  const post = async (subPath: string, body: string) => {
+    const template = hookRoutePath('8x8', subPath);
+    const event = toApiGatewayEvent(
+      {
+        method: 'POST',
+        url: template.replace('{connectionId}', 'con_wiring'),
+        headers: { host: 'hooks.test', authorization: SECRET, 'content-type': 'application/json' },
+        body: Buffer.from(body),
+        sourceIp: '127.0.0.1',
+      },
+      `POST ${template}`,
+      {
+        route: { method: 'POST', path: template, target: null },
+        pathParameters: { connectionId: 'con_wiring' },
+      },
+    );
+    const result = await handler(event, lambdaContext('wiring', 6));
+    return { status: result.statusCode, body: String(result.body ?? '') };
+  };
+  return { connections, publisher, post };
+}
+
+describe('webhook wiring', () => {
+  it('still answers a live call when events cannot be published, and publishes nothing half-way', async () => {
+    const { publisher, post } = harness();
+    publisher.failing = true;
+
+    const reply = await post('', fixtureText('8x8', 'vca-number-masking.json'));
+
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ callflow: [{ action: 'say' }, { action: 'hangup' }] });
+  });
+
+  it('answers 503 to a status webhook whose events cannot be published, so the vendor retries', async () => {
+    const { publisher, post } = harness();
+    publisher.failing = true;
+
+    const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
+
+    expect(reply.status).toBe(503);
+    expect(JSON.parse(reply.body)).toMatchObject({ error: { code: 'publish_failed' } });
+  });
+
+  it('gives a live call the safe fallback when the connection store is unreachable', async () => {
+    const { connections, publisher, post } = harness();
+    connections.unreachable = true;
+
+    const live = await post('', fixtureText('8x8', 'vca-number-masking.json'));
+    const status = await post('', fixtureText('8x8', 'vcs-call-received.json'));
+
+    expect(live.status).toBe(200);
+    expect(JSON.parse(live.body)).toMatchObject({ callflow: [{ action: 'say' }, { action: 'hangup' }] });
+    expect(status.status).toBe(503);
+    expect(publisher.events).toEqual([]);
+  });
+
+  it('gives a live call the safe fallback when deciding fails, and a 500 to anything else', async () => {
+    const broken = defineRoute<unknown, EightByEightSecrets, EightByEightSettings>({
+      name: 'webhook',
+      authenticate: () => {
+        throw new Error('scratch store unreachable');
+      },
+      parse: () => ({ ok: true, value: {} }),
+      handle: () => ({ events: [], reply: { status: 200 } }),
+      fallback: () => ({ status: 200, body: 'fallback' }),
+    });
+    const live = harness({ ...eightByEight, routes: [broken] });
+    const notLive = harness({
+      ...eightByEight,
+      meta: {
+        ...eightByEight.meta,
+        routes: [
+          {
+            ...eightByEight.meta.routes[0],
+            name: 'webhook',
+            methods: ['POST'],
+            path: '',
+            answersCall: false,
+          },
+        ],
+      },
+      routes: [broken],
+    });
+
+    const answered = await live.post('', '{}');
+    const failed = await notLive.post('', '{}');
+
+    expect(answered).toEqual({ status: 200, body: 'fallback' });
+    expect(failed.status).toBe(500);
+    expect(JSON.parse(failed.body)).toMatchObject({ error: { code: 'internal_error' } });
+    expect(failed.body).not.toContain('scratch store');
+  });
+});
