@@ -117,17 +117,21 @@ export class ScratchStore {
     return parsed.data.value;
   }
 
+  private item(kind: string, key: string, value: unknown, expiresAt: Date) {
+    return {
+      ...connectionKeys.scratch(this.connectionId, kind, key),
+      value,
+      expiresAt: epochSeconds(expiresAt),
+    };
+  }
+
   /** Stores a value unless a live one is there already; false when one was (a replay, a resend). */
   async putIfAbsent(kind: string, key: string, value: unknown, expiresAt: Date, now: Date): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...connectionKeys.scratch(this.connectionId, kind, key),
-            value,
-            expiresAt: epochSeconds(expiresAt),
-          },
+          Item: this.item(kind, key, value, expiresAt),
           ConditionExpression: `attribute_not_exists(${connectionsTable.partitionKey}) OR expiresAt <= :now`,
           ExpressionAttributeValues: { ':now': epochSeconds(now) },
         }),
@@ -143,11 +147,7 @@ export class ScratchStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          ...connectionKeys.scratch(this.connectionId, kind, key),
-          value,
-          expiresAt: epochSeconds(expiresAt),
-        },
+        Item: this.item(kind, key, value, expiresAt),
       }),
     );
   }

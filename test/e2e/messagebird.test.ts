@@ -50,14 +50,6 @@ async function send(url: string, options: SendOptions = {}) {
   });
 }
 
-async function publishedDuring(act: () => Promise<void>): Promise<number> {
-  await runtime.settle();
-  const before = runtime.published().length;
-  await act();
-  await runtime.settle();
-  return runtime.published().length - before;
-}
-
 beforeAll(async () => {
   runtime = await startTestRuntime();
   const connection = await runtime.createConnection({
@@ -134,7 +126,7 @@ describe('MessageBird through the local runtime', () => {
     });
     const replies: number[] = [];
 
-    const published = await publishedDuring(async () => {
+    const published = await runtime.publishedDuring(async () => {
       const attempts: SendOptions[] = [
         { body, token: null },
         {
@@ -181,7 +173,7 @@ describe('MessageBird through the local runtime', () => {
   ])('answers %s with a 4xx JSON error and publishes nothing', async (_case, body, status, code) => {
     let reply: Awaited<ReturnType<typeof send>> | undefined;
 
-    const published = await publishedDuring(async () => {
+    const published = await runtime.publishedDuring(async () => {
       reply = await send(urls.events, { body });
     });
 

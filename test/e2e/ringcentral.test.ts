@@ -36,14 +36,6 @@ function replyBytes(reply: { status: number; headers: Headers; text: string }): 
   return bytes;
 }
 
-async function publishedDuring(act: () => Promise<void>): Promise<number> {
-  await runtime.settle();
-  const before = runtime.published().length;
-  await act();
-  await runtime.settle();
-  return runtime.published().length - before;
-}
-
 beforeAll(async () => {
   runtime = await startTestRuntime();
   const connection = await runtime.createConnection({
@@ -64,7 +56,7 @@ describe('RingCentral through the local runtime', () => {
   it('answers the subscription handshake with the token echoed, small and fast, publishing nothing', async () => {
     let reply: Awaited<ReturnType<typeof post>> | undefined;
     let ms = 0;
-    const published = await publishedDuring(async () => {
+    const published = await runtime.publishedDuring(async () => {
       const started = Date.now();
       reply = await post('', null, { 'validation-token': '1f6c2a9e-5d3b-4e8f-9a7c-2b1d0e3f4a5c' });
       ms = Date.now() - started;
@@ -92,7 +84,7 @@ describe('RingCentral through the local runtime', () => {
     const body = fixtureText('ringcentral', 'telephony-setup-inbound-pstn.json');
     const replies: Awaited<ReturnType<typeof post>>[] = [];
 
-    const published = await publishedDuring(async () => {
+    const published = await runtime.publishedDuring(async () => {
       replies.push(
         await post(body, `${TOKEN}-forged`),
         await post(body, null),
@@ -130,7 +122,7 @@ describe('RingCentral through the local runtime', () => {
     async (_case, body, status, code) => {
       let reply: Awaited<ReturnType<typeof post>> | undefined;
 
-      const published = await publishedDuring(async () => {
+      const published = await runtime.publishedDuring(async () => {
         reply = await post(body);
       });
 
@@ -143,7 +135,7 @@ describe('RingCentral through the local runtime', () => {
   it('accepts a notification of another event filter with 200 and keeps it as vendor.unmapped', async () => {
     let reply: Awaited<ReturnType<typeof post>> | undefined;
 
-    const published = await publishedDuring(async () => {
+    const published = await runtime.publishedDuring(async () => {
       reply = await post(fixtureText('ringcentral', 'constructed-message-store.json'));
     });
 

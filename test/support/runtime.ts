@@ -32,6 +32,8 @@ export interface TestRuntime {
   settle(): Promise<void>;
   /** Every canonical event the bus accepted since start, in order. */
   published(): CallEvent[];
+  /** How many canonical events were published while `act` ran (and were delivered by the end of it). */
+  publishedDuring(act: () => Promise<void>): Promise<number>;
   deadLetters(): readonly unknown[];
   close(): Promise<void>;
 }
@@ -96,6 +98,13 @@ export async function startTestRuntime(): Promise<TestRuntime> {
     },
     settle: () => runtime.bus.idle(),
     published: () => [...seen],
+    publishedDuring: async (act) => {
+      await runtime.bus.idle();
+      const before = seen.length;
+      await act();
+      await runtime.bus.idle();
+      return seen.length - before;
+    },
     deadLetters: () => runtime.bus.deadLetters,
     close: () => runtime.close(),
   };

@@ -8,6 +8,18 @@ import * as z from 'zod';
 const Timestamp = z.iso.datetime({ offset: true, local: false });
 const OptionalText = z.string().nullish();
 
+/** How 8x8 names the two ends of a leg, in call payloads and in each leg of a session summary alike. */
+const legParties = {
+  source: OptionalText,
+  destination: OptionalText,
+  sourceFormat: OptionalText,
+  destinationFormat: OptionalText,
+  sourceCountryCode: OptionalText,
+  destinationCountryCode: OptionalText,
+  sourceRefId: OptionalText,
+  destinationRefId: OptionalText,
+};
+
 /** Fields shared by VCA and VCS payloads (one call leg). */
 const CallPayload = z.object({
   eventId: z.string().min(1),
@@ -17,14 +29,7 @@ const CallPayload = z.object({
   callStatus: z.string().min(1),
   callDirection: OptionalText,
   callType: OptionalText,
-  source: OptionalText,
-  destination: OptionalText,
-  sourceFormat: OptionalText,
-  destinationFormat: OptionalText,
-  sourceCountryCode: OptionalText,
-  destinationCountryCode: OptionalText,
-  sourceRefId: OptionalText,
-  destinationRefId: OptionalText,
+  ...legParties,
   callDuration: z.number().nonnegative().nullish(),
   sipCode: z.number().int().min(100).max(699).nullish(),
   timestamp: Timestamp,
@@ -40,14 +45,7 @@ const SummaryLeg = z.object({
   initiatedTimestamp: Timestamp.nullish(),
   connectedTimestamp: Timestamp.nullish(),
   disconnectedTimestamp: Timestamp.nullish(),
-  source: OptionalText,
-  destination: OptionalText,
-  sourceFormat: OptionalText,
-  destinationFormat: OptionalText,
-  sourceCountryCode: OptionalText,
-  destinationCountryCode: OptionalText,
-  sourceRefId: OptionalText,
-  destinationRefId: OptionalText,
+  ...legParties,
   callStatus: z.string().min(1),
   callDuration: z.number().nonnegative().nullish(),
   callQuality: z
