@@ -75,7 +75,6 @@ export class CallhooksFunction extends NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: SERVICE_NAME,
         ...props.environment,
       },
       bundling: {
