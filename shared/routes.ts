@@ -26,9 +26,6 @@ export const managementRoutes = [
   { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
 ] as const satisfies readonly ManagementRoute[];
 
-export type ManagementRouteKey =
-  `${(typeof managementRoutes)[number]['method']} ${(typeof managementRoutes)[number]['path']}`;
-
 export function routeKey(route: { method: HttpMethod; path: string }): string {
   return `${route.method} ${route.path}`;
 }

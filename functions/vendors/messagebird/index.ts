@@ -3,10 +3,10 @@
  * XML, `events` takes voice status webhooks. Both are signed with `MessageBird-Signature-JWT` under the
  * account's signing key; a token is accepted once (its jti is remembered until it expires).
  */
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import * as z from 'zod';
 import { describeIssues, HttpError, issuesOf, readJson } from '../../../shared/http';
+import { sha256Hex } from '../../../shared/ids';
 import {
   type AuthVerdict,
   defineRoute,
@@ -36,8 +36,6 @@ type Context = RouteContext<MessageBirdSecrets, MessageBirdSettings>;
 
 /** What to do when the replay cache cannot be reached: the signature itself has already been verified. */
 type ReplayStoreDown = 'accept' | 'retry-later';
-
-const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** Remembers a token id until it can no longer be presented; false when it was seen before. */
 async function firstUse(context: Context, kind: string, id: string, until: Date, whenDown: ReplayStoreDown) {
