@@ -183,21 +183,21 @@ export type CallEvent = z.infer<typeof CallEvent>;
 
 /**
  * What a vendor normaliser produces: everything it can know from the webhook alone. The webhook wiring adds
- * the ids, the connection and tenant, and the receive time (see finaliseEvents).
+ * the ids, the connection and tenant, and the receive time (see finaliseEvents); an event without a vendor
+ * time takes the receive time.
  */
-export type CallEventDraft = Omit<
-  CallEvent,
-  | 'schemaVersion'
-  | 'eventId'
-  | 'vendor'
-  | 'connectionId'
-  | 'tenantId'
-  | 'sessionId'
-  | 'legId'
-  | 'relatedLegId'
-  | 'receivedAt'
-  | 'occurredAt'
-> & { occurredAt?: string | undefined };
+export const CallEventDraft = CallEvent.omit({
+  schemaVersion: true,
+  eventId: true,
+  vendor: true,
+  connectionId: true,
+  tenantId: true,
+  sessionId: true,
+  legId: true,
+  relatedLegId: true,
+  receivedAt: true,
+}).extend({ occurredAt: IsoTime.optional() });
+export type CallEventDraft = z.infer<typeof CallEventDraft>;
 
 /** The EventBridge contract for canonical events: producer entry, consumer parsing and rule pattern. */
 export const callEventContract = {

@@ -89,6 +89,14 @@ export function issuesOf(error: z.ZodError): IssueDetail[] {
   }));
 }
 
+/** Issues of a nested value, with their paths under `prefix` (e.g. `auth.httpAuthHeader`). */
+export function prefixIssues(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
+  return issues.map((issue) => ({
+    path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
+    message: issue.message,
+  }));
+}
+
 export function describeIssues(issues: readonly IssueDetail[]): string {
   return issues
     .slice(0, 5)
@@ -129,16 +137,18 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
   return result.data;
 }
 
+/** Scheme and host of the API as the caller reached it (API Gateway's domain, or the local host:port). */
+export function originOf(event: Pick<APIGatewayProxyEventV2, 'requestContext' | 'headers'>): string {
+  const proto = lowerCaseHeaders(event.headers)['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';
+  return `${proto}://${event.requestContext.domainName}`;
+}
+
 /** The public base URL of the API as the caller reached it, for building URLs to hand back. */
 export function baseUrlOf(
   event: Pick<APIGatewayProxyEventV2, 'requestContext' | 'headers'>,
   override?: string,
 ) {
   if (override) return override.replace(/\/+$/, '');
-  const headers = lowerCaseHeaders(event.headers);
-  const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';
-  const host = event.requestContext.domainName;
   const stage = event.requestContext.stage;
-  const stagePath = stage && stage !== '$default' ? `/${stage}` : '';
-  return `${proto}://${host}${stagePath}`;
+  return `${originOf(event)}${stage && stage !== '$default' ? `/${stage}` : ''}`;
 }

@@ -35,6 +35,15 @@ export function hookRoutePath(vendor: string, subPath: string): string {
   return `${API_VERSION_PREFIX}/hooks/${vendor}/{connectionId}${subPath}`;
 }
 
+/**
+ * A path (with its query) as reached through a public base URL, a custom domain or base path mapping:
+ * the base, then the path from `/v1/` on, whatever prefix (a stage) it had behind API Gateway.
+ */
+export function onPublicBase(publicBaseUrl: string, pathAndQuery: string): string {
+  const from = pathAndQuery.indexOf(`${API_VERSION_PREFIX}/`);
+  return `${publicBaseUrl.replace(/\/+$/, '')}${from >= 0 ? pathAndQuery.slice(from) : pathAndQuery}`;
+}
+
 /** A concrete webhook URL, as the user pastes it into the vendor's console. */
 export function hookUrl(
   baseUrl: string,

@@ -13,10 +13,10 @@ import {
   baseUrlOf,
   describeIssues,
   HttpError,
-  type IssueDetail,
   issuesOf,
   jsonReply,
   parseJson,
+  prefixIssues,
   rawBody,
   validate,
 } from '../../shared/http';
@@ -83,13 +83,6 @@ function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Reado
   };
 }
 
-function prefixed(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
-  return issues.map((issue) => ({
-    path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
-    message: issue.message,
-  }));
-}
-
 async function createConnection(event: HttpEvent) {
   const body = rawBody(event);
   assertBodySize(body);
@@ -99,8 +92,8 @@ async function createConnection(event: HttpEvent) {
   const sealed = vendor.connection.sealAuth(input.auth);
   const connectionSettings = vendor.connection.settings.safeParse(input.settings ?? {});
   const issues = [
-    ...(sealed.ok ? [] : prefixed('auth', issuesOf(sealed.error))),
-    ...(connectionSettings.success ? [] : prefixed('settings', issuesOf(connectionSettings.error))),
+    ...(sealed.ok ? [] : prefixIssues('auth', issuesOf(sealed.error))),
+    ...(connectionSettings.success ? [] : prefixIssues('settings', issuesOf(connectionSettings.error))),
   ];
   if (!sealed.ok || !connectionSettings.success) {
     throw new HttpError(400, 'invalid_request', `Connection is invalid: ${describeIssues(issues)}`, issues);

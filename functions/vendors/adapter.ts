@@ -7,7 +7,7 @@
 import type * as z from 'zod';
 import type { ScratchStore } from '../../shared/connection-store';
 import type { CallEventDraft } from '../../shared/events';
-import { describeIssues, issuesOf, readJson } from '../../shared/http';
+import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../shared/http';
 import type { HttpMethod } from '../../shared/routes';
 import type { VendorMeta } from './meta';
 
@@ -77,13 +77,23 @@ export function parseJsonBody<S extends z.ZodType>(
   code = 'invalid_request',
 ): ParseResult<z.output<S>> {
   const read = readJson(body, `${what} is JSON`);
-  if (!read.ok) return read;
-  const parsed = schema.safeParse(read.value);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    return { ok: false, code, message: `Not a valid ${what}: ${describeIssues(issues)}`, issues };
-  }
-  return { ok: true, value: parsed.data };
+  return read.ok ? parseWith(schema, read.value, what, code) : read;
+}
+
+/** Validates an already decoded value (a query, a JSON value) with a schema, as parseJsonBody does. */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  code = 'invalid_request',
+): ParseResult<z.output<S>> {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : invalidInput(what, code, issuesOf(parsed.error));
+}
+
+/** The 400 for input that does not fit: "Not a valid {what}: ..." with every issue by path. */
+export function invalidInput(what: string, code: string, issues: readonly IssueDetail[]): ParseResult<never> {
+  return { ok: false, code, message: `Not a valid ${what}: ${describeIssues(issues)}`, issues };
 }
 
 /** A rejection the wiring decided on (unknown connection, failed auth, bad input, oversize body). */

@@ -11,9 +11,9 @@ import { documentClient, eventBridgeClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
 import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
 import type { CallEvent } from '../../shared/events';
-import { assertBodySize, HttpError, lowerCaseHeaders, rawBody } from '../../shared/http';
+import { assertBodySize, HttpError, lowerCaseHeaders, originOf, rawBody } from '../../shared/http';
 import { createLogger, type HttpEvent, type HttpResult, httpHandler } from '../../shared/middleware';
-import { type HttpMethod, hookRoutePath } from '../../shared/routes';
+import { type HttpMethod, hookRoutePath, onPublicBase } from '../../shared/routes';
 import type {
   Rejection,
   RouteContext,
@@ -66,14 +66,8 @@ function safeDecode(value: string): string {
  * part from `/v1/` on is appended to it; otherwise the API Gateway domain and raw path are used.
  */
 export function urlAsCalled(event: HttpEvent, publicBaseUrl: string | undefined): string {
-  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
-  if (publicBaseUrl) {
-    const from = event.rawPath.indexOf('/v1/');
-    const path = from >= 0 ? event.rawPath.slice(from) : event.rawPath;
-    return `${publicBaseUrl.replace(/\/+$/, '')}${path}${query}`;
-  }
-  const proto = lowerCaseHeaders(event.headers)['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';
-  return `${proto}://${event.requestContext.domainName}${event.rawPath}${query}`;
+  const pathAndQuery = `${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+  return publicBaseUrl ? onPublicBase(publicBaseUrl, pathAndQuery) : `${originOf(event)}${pathAndQuery}`;
 }
 
 function toResult(reply: WebhookReply): HttpResult {

@@ -3,11 +3,11 @@
  * FocalScope signs nothing and sends no header we choose, so the unguessable token in the URL's path is
  * the authentication. The reply is a bare 200: FocalScope only notifies, it asks nothing back.
  */
-import { describeIssues, issuesOf } from '../../../shared/http';
 import {
   type AuthVerdict,
   defineRoute,
   type ParseResult,
+  parseWith,
   type VendorAdapter,
   type WebhookReply,
   type WebhookRequest,
@@ -37,17 +37,7 @@ export function parseWebhook(rawQuery: string): ParseResult<Webhook> {
       issues: [{ path: reading.param, message: 'is not valid percent-encoding' }],
     };
   }
-  const parsed = Webhook.safeParse(reading.params);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    return {
-      ok: false,
-      code: 'invalid_webhook',
-      message: `Not a valid FocalScope call event: ${describeIssues(issues)}`,
-      issues,
-    };
-  }
-  return { ok: true, value: parsed.data };
+  return parseWith(Webhook, reading.params, 'FocalScope call event', 'invalid_webhook');
 }
 
 export const ACCEPTED: WebhookReply = {

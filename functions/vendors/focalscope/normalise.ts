@@ -162,6 +162,7 @@ function hangupEvents(
   });
   const recorded = w.IsCallRecorded ?? w.RecordingURL !== undefined;
   if (recorded) {
+    const recordingUrl = w.RecordingURL ? withoutCredentials(w.RecordingURL) : undefined;
     events.push({
       ...base,
       ...iso(w.EndTimestampUTC),
@@ -169,9 +170,7 @@ function hangupEvents(
       // {{CallUUID}} is also the recording's id and its file name in FocalScope's recording archive.
       recording: {
         ...(w.CallGuid ? { id: w.CallGuid } : {}),
-        ...(w.RecordingURL && withoutCredentials(w.RecordingURL)
-          ? { url: withoutCredentials(w.RecordingURL) }
-          : {}),
+        ...(recordingUrl ? { url: recordingUrl } : {}),
       },
       dedupeKey: key('recording.available'),
     });

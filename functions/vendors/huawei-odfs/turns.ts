@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import type { ScratchStore } from '../../../shared/connection-store';
-import { CallEvent, type CallEventDraft } from '../../../shared/events';
+import { CallEventDraft } from '../../../shared/events';
 import { sha256Hex } from '../../../shared/ids';
 import type { RouteContext, RouteOutcome } from '../adapter';
 import type { HuaweiOdfsSecrets, HuaweiOdfsSettings } from './connection';
@@ -21,17 +21,8 @@ const ANSWER_KIND = 'ANSWER';
 /** How long a call's state and answers are kept: far longer than any IVR dialog lasts. */
 export const CALL_STATE_TTL_HOURS = 24;
 
-const StoredDraft = CallEvent.omit({
-  schemaVersion: true,
-  eventId: true,
-  vendor: true,
-  connectionId: true,
-  tenantId: true,
-  sessionId: true,
-  legId: true,
-  relatedLegId: true,
-  receivedAt: true,
-});
+/** A stored turn's drafts always carry their time, so a resend republishes exactly the same events. */
+const StoredDraft = CallEventDraft.required({ occurredAt: true });
 
 const StoredAnswer = z.object({
   reply: z.string(),

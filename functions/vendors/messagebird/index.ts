@@ -5,11 +5,12 @@
  */
 import { decodeJwt } from 'jose';
 import * as z from 'zod';
-import { describeIssues, HttpError, issuesOf, readJson } from '../../../shared/http';
+import { HttpError, issuesOf, readJson } from '../../../shared/http';
 import { sha256Hex } from '../../../shared/ids';
 import {
   type AuthVerdict,
   defineRoute,
+  invalidInput,
   type ParseResult,
   type RouteContext,
   type VendorAdapter,
@@ -165,16 +166,9 @@ export function parseEvents(body: Buffer): ParseResult<Webhook> {
   const read = readJson(body, 'MessageBird sends JSON');
   if (!read.ok) return read;
   const parsed = parseWebhook(read.value);
-  if (!parsed.ok) {
-    const issues = issuesOf(parsed.error);
-    return {
-      ok: false,
-      code: 'invalid_webhook',
-      message: `Not a valid MessageBird voice webhook: ${describeIssues(issues)}`,
-      issues,
-    };
-  }
-  return { ok: true, value: parsed.value };
+  return parsed.ok
+    ? { ok: true, value: parsed.value }
+    : invalidInput('MessageBird voice webhook', 'invalid_webhook', issuesOf(parsed.error));
 }
 
 const events = defineRoute<Webhook, MessageBirdSecrets, MessageBirdSettings>({

@@ -13,6 +13,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import * as z from 'zod';
+import { onPublicBase } from '../../../shared/routes';
 
 export const JWT_HEADER = 'messagebird-signature-jwt';
 export const LEGACY_SIGNATURE_HEADER = 'messagebird-signature';
@@ -250,7 +251,5 @@ export function verifyLegacySignature(
 export function signedUrlOf(urlAsCalled: string, publicBaseUrl: string | undefined): string {
   if (!publicBaseUrl) return urlAsCalled;
   const afterAuthority = urlAsCalled.indexOf('/', urlAsCalled.indexOf('//') + 2);
-  const from = urlAsCalled.indexOf('/v1/', Math.max(afterAuthority, 0));
-  if (from < 0) return urlAsCalled;
-  return `${publicBaseUrl.replace(/\/+$/, '')}${urlAsCalled.slice(from)}`;
+  return afterAuthority < 0 ? urlAsCalled : onPublicBase(publicBaseUrl, urlAsCalled.slice(afterAuthority));
 }

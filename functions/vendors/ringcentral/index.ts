@@ -4,10 +4,11 @@
  * verification token; anything RingCentral sends that we can read is answered 200 at once (a failing
  * subscription gets blacklisted), and what we cannot read gets a 4xx saying why, never a 5xx.
  */
-import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../../shared/http';
+import { type IssueDetail, issuesOf, prefixIssues, readJson } from '../../../shared/http';
 import {
   type AuthVerdict,
   defineRoute,
+  invalidInput,
   type ParseResult,
   type VendorAdapter,
   type WebhookRequest,
@@ -31,20 +32,8 @@ export function authenticate(request: WebhookRequest, secrets: RingCentralSecret
     : { ok: false, reason: 'Verification-Token header does not match the connection’s verificationToken.' };
 }
 
-function prefixed(prefix: string, issues: readonly IssueDetail[]): IssueDetail[] {
-  return issues.map((issue) => ({
-    path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
-    message: issue.message,
-  }));
-}
-
-function invalid(issues: IssueDetail[]): ParseResult<never> {
-  return {
-    ok: false,
-    code: 'invalid_notification',
-    message: `Not a valid RingCentral notification: ${describeIssues(issues)}`,
-    issues,
-  };
+function invalid(issues: readonly IssueDetail[]): ParseResult<never> {
+  return invalidInput('RingCentral notification', 'invalid_notification', issues);
 }
 
 /** The envelope fields, from the top level or, in the push-style shape, from inside `pn_apns`. */
@@ -66,18 +55,18 @@ export function parseNotification(body: Buffer): ParseResult<Notification> {
   const { fields, path } = envelopeFields(json);
   const envelope = Envelope.safeParse(fields);
   if (!envelope.success)
-    return invalid(path ? prefixed(path, issuesOf(envelope.error)) : issuesOf(envelope.error));
+    return invalid(path ? prefixIssues(path, issuesOf(envelope.error)) : issuesOf(envelope.error));
   const bodyPath = path ? `${path}.body` : 'body';
   const kind = filterKind(envelope.data.event);
   switch (kind) {
     case 'telephony': {
       const parsed = TelephonyBody.safeParse(envelope.data.body);
-      if (!parsed.success) return invalid(prefixed(bodyPath, issuesOf(parsed.error)));
+      if (!parsed.success) return invalid(prefixIssues(bodyPath, issuesOf(parsed.error)));
       return { ok: true, value: { kind, envelope: envelope.data, body: parsed.data } };
     }
     case 'presence': {
       const parsed = PresenceBody.safeParse(envelope.data.body);
-      if (!parsed.success) return invalid(prefixed(bodyPath, issuesOf(parsed.error)));
+      if (!parsed.success) return invalid(prefixIssues(bodyPath, issuesOf(parsed.error)));
       return { ok: true, value: { kind, envelope: envelope.data, body: parsed.data } };
     }
     case 'other':

@@ -4,6 +4,7 @@
  * refuses a reply over 1,024 bytes (headers and body) or later than 3,000 ms. Every accepted notification
  * gets the same tiny 200.
  */
+import { readJson } from '../../../shared/http';
 import type { WebhookReply, WebhookRequest } from '../adapter';
 
 /** Longest Validation-Token echoed: keeps our headers + body well under RingCentral's 1,024-byte limit. */
@@ -19,13 +20,13 @@ export const acknowledged: WebhookReply = { status: 200, headers: JSON_TYPE, bod
  * only a handshake when it carries no notification.
  */
 function carriesNotification(body: Buffer): boolean {
-  if (body.byteLength === 0) return false;
-  try {
-    const json: unknown = JSON.parse(body.toString('utf8'));
-    return typeof json === 'object' && json !== null && ('body' in json || 'pn_apns' in json);
-  } catch {
-    return false;
-  }
+  const read = readJson(body);
+  return (
+    read.ok &&
+    typeof read.value === 'object' &&
+    read.value !== null &&
+    ('body' in read.value || 'pn_apns' in read.value)
+  );
 }
 
 /** The handshake reply, or undefined when the request is a notification to authenticate and read. */
