@@ -16,22 +16,46 @@ const logRetentionValues = Object.values(logs.RetentionDays).filter(
 
 export const StackConfig = z
   .object({
-    /** How long each session's event history is kept before DynamoDB's TTL removes it (sessions and legs stay). */
-    historyTtlDays: z.number().int().positive(),
+    /** How long each event's history item is kept before DynamoDB's TTL removes it. */
+    historyTtlDays: z.number().int().positive().default(90),
+    /** How long sessions, legs and their index items are kept, from the session's start. */
+    sessionRetentionDays: z.number().int().positive().default(400),
+    /** How long every verified webhook's raw request is kept, for renormalising and for operators. */
+    rawRequestRetentionDays: z.number().int().positive().default(30),
     logRetentionDays: z
       .number()
       .int()
       .refine((days) => logRetentionValues.some((value) => value === days), {
         message: `must be one of the CloudWatch Logs retention periods: ${logRetentionValues.join(', ')}`,
-      }),
+      })
+      .default(30),
     /** How long the event bus archive keeps events for replay. */
-    archiveRetentionDays: z.number().int().positive(),
+    archiveRetentionDays: z.number().int().positive().default(30),
     /** 'retain' keeps tables, keys and log groups when the stack is deleted; 'destroy' is for dev stacks. */
-    removalPolicy: z.enum(['retain', 'destroy']),
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     /** The public base URL vendors call (a custom domain); without it functions derive it from the request. */
     publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    /** How often the sweeper looks for calls the vendor went silent on. */
+    sweepIntervalMinutes: z.number().int().min(1).max(60).default(5),
+    /**
+     * Where alarms go: an existing SNS topic (`alarmTopicArn`), or a topic the stack creates and names
+     * (`alarmTopicName`), to which `alarmEmail` is subscribed when given.
+     */
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'an SNS topic ARN')
+      .optional(),
+    alarmTopicName: z
+      .string()
+      .regex(/^[\w-]{1,256}$/, 'letters, digits, - and _ only')
+      .optional(),
+    alarmEmail: z.email().optional(),
   })
-  .strict();
+  .strict()
+  .refine((config) => !(config.alarmTopicArn && config.alarmTopicName), {
+    message: 'give alarmTopicArn (a topic of yours) or alarmTopicName (one the stack creates), not both',
+    path: ['alarmTopicName'],
+  });
 export type StackConfig = z.infer<typeof StackConfig>;
 
 /** Parses a raw configuration object; throws one error listing every problem. */
@@ -45,7 +69,10 @@ export function parseStackConfig(raw: unknown): StackConfig {
   return result.data;
 }
 
-/** Reads and validates the configuration from the construct tree's context. */
+/**
+ * Reads and validates the configuration from the construct tree's context. What it leaves out takes the
+ * default, so `-c callhooks='{"removalPolicy":"destroy"}'` changes that one setting and nothing else.
+ */
 export function loadStackConfig(scope: Construct): StackConfig {
   const raw: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
   if (raw === undefined) {

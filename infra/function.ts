@@ -12,9 +12,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { functionEnv } from '../shared/config';
-import { callsTable, connectionsTable, type TableDefinition } from '../shared/tables';
+import {
+  callsTable,
+  connectionsTable,
+  requestsTable,
+  scratchTable,
+  type TableDefinition,
+} from '../shared/tables';
 
 /** The repository root, whatever the working directory of `cdk` or the tests. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -101,41 +108,68 @@ export class CallhooksFunction extends NodejsFunction {
   }
 }
 
-/** How a function uses the calls table: the read API reads (indexes too), the state function folds into it. */
-export type CallsTableAccess = 'read' | 'fold';
-/**
- * How a function uses the connections table: vendors read connections and keep per-connection auth state
- * (`readWrite`); the connections API also lists them (`manage`, the only access with Scan).
- */
-export type ConnectionsTableAccess = 'read' | 'readWrite' | 'manage';
+/** How a function uses the calls table. */
+export type CallsTableAccess = 'read' | 'fold' | 'sweep';
+/** How a function uses the connections table: vendors read one; the connections API manages them. */
+export type ConnectionsTableAccess = 'read' | 'manage';
+/** How a function uses the requests table: webhooks and the outbox keep raw requests; renormalising reads them. */
+export type RequestsTableAccess = 'write' | 'read';
 
 interface TableGrant {
   readonly table: readonly string[];
-  /** Actions on every index of the table's definition (by name: never `index/*`). */
+  /** Actions on the named indexes of the table's definition (never `index/*`). */
   readonly indexes: readonly string[];
+  readonly indexNames?: readonly string[];
 }
 
 // Exactly the actions the code sends: a grant here that no code path uses is a grant too many.
 const callsTableGrants: Record<CallsTableAccess, TableGrant> = {
-  // The read API only queries: a session's partition, and the indexes.
-  read: { table: ['dynamodb:Query'], indexes: ['dynamodb:Query'] },
-  // The fold queries a session's partition and writes with PutItem, alone or inside TransactWriteItems
-  // (which is authorised per contained action; it contains only Puts).
-  fold: { table: ['dynamodb:Query', 'dynamodb:PutItem'], indexes: [] },
+  // The read API reads one session's partition, a batch of sessions, and the start-time indexes.
+  read: {
+    table: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    indexes: ['dynamodb:Query'],
+    indexNames: ['byTenantStart', 'byConnectionStart'],
+  },
+  // The fold reads an event's three items in one batch, queries a leg's or a session's history, and
+  // writes items one by one (never in a transaction).
+  fold: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  // The sweeper reads the open-session index, the sessions it names and their legs.
+  sweep: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+    indexes: ['dynamodb:Query'],
+    indexNames: ['openSessions'],
+  },
 };
 
 const connectionsTableGrants: Record<ConnectionsTableAccess, TableGrant> = {
   read: { table: ['dynamodb:GetItem'], indexes: [] },
-  // Vendor functions read their connection and read and write its short-lived auth state.
-  readWrite: { table: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexes: [] },
-  // The connections API creates, reads, lists and deletes connections.
+  // The connections API creates, reads and deletes connections, and lists them through its indexes.
   manage: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
-    indexes: [],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    indexes: ['dynamodb:Query'],
   },
 };
 
-const READ_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+// Scratch state: tokens and turns are read and written, guards are claimed, completed and released.
+const scratchTableGrant: TableGrant = {
+  table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  indexes: [],
+};
+
+const requestsTableGrants: Record<RequestsTableAccess, TableGrant> = {
+  write: { table: ['dynamodb:PutItem'], indexes: [] },
+  read: { table: ['dynamodb:Query', 'dynamodb:GetItem'], indexes: [] },
+};
+
+const READ_ACTIONS = new Set([
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:BatchGetItem',
+]);
 
 export function bindCallsTable(
   fn: CallhooksFunction,
@@ -153,10 +187,28 @@ export function bindConnectionsTable(
   bindTable(fn, table, connectionsTable, functionEnv.connectionsTable, connectionsTableGrants[access]);
 }
 
+export function bindScratchTable(fn: CallhooksFunction, table: dynamodb.ITable): void {
+  bindTable(fn, table, scratchTable, functionEnv.scratchTable, scratchTableGrant);
+}
+
+export function bindRequestsTable(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  access: RequestsTableAccess,
+): void {
+  bindTable(fn, table, requestsTable, functionEnv.requestsTable, requestsTableGrants[access]);
+}
+
 /** The function may publish to this bus, and only to it. */
 export function bindEventBus(fn: CallhooksFunction, bus: events.IEventBus): void {
   fn.addEnvironment(functionEnv.eventBusName, bus.eventBusName);
   bus.grantPutEventsTo(fn);
+}
+
+/** The function may send to this queue (the outbox, or the state queue), and only to it. */
+export function bindQueue(fn: CallhooksFunction, queue: sqs.IQueue, envName: string): void {
+  fn.addEnvironment(envName, queue.queueUrl);
+  queue.grantSendMessages(fn);
 }
 
 function bindTable(
@@ -168,7 +220,9 @@ function bindTable(
 ): void {
   fn.addEnvironment(envName, table.tableName);
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...grant.table], resources: [table.tableArn] }));
-  const indexArns = definition.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+  const indexArns = definition.indexes
+    .filter((index) => !grant.indexNames || grant.indexNames.includes(index.name))
+    .map((index) => `${table.tableArn}/index/${index.name}`);
   if (indexArns.length > 0 && grant.indexes.length > 0) {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...grant.indexes], resources: indexArns }));
   }

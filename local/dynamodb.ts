@@ -3,8 +3,9 @@
  * needs Java 17+), started on a free loopback port, with the tables created from shared/tables.ts.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -54,6 +55,8 @@ export async function freePort(): Promise<number> {
 export interface LocalDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
+  /** The emulator's process, when this runtime started it (tests freeze it with SIGSTOP). */
+  readonly pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,12 +67,16 @@ export async function startDynamo(options: {
 }): Promise<LocalDynamo> {
   assertJava();
   const port = options.port ?? (await freePort());
+  const pidFile = options.dataDir ? join(options.dataDir, 'dynamodb-local.pid') : undefined;
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // A runtime killed with SIGKILL leaves its DynamoDB Local running, holding the data files: stop it first.
+  if (pidFile) await stopOrphan(pidFile);
   const child: ChildProcess = spawn({
     port,
     sharedDb: true,
     ...(options.dataDir ? { path: options.dataDir } : {}),
   });
+  if (pidFile && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -105,15 +112,45 @@ export async function startDynamo(options: {
   return {
     endpoint,
     client,
+    pid: child.pid,
     stop: async () => {
       client.destroy();
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
+      if (pidFile) rmSync(pidFile, { force: true });
     },
   };
+}
+
+/** Whether a process id is a live DynamoDB Local (and not some other process that reused the id). */
+function isDynamoLocal(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const cmdline = `/proc/${pid}/cmdline`;
+  const command = existsSync(cmdline)
+    ? readFileSync(cmdline, 'utf8')
+    : spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).stdout;
+  return command.includes('DynamoDBLocal');
+}
+
+async function stopOrphan(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0 && isDynamoLocal(pid)) {
+    process.kill(pid, 'SIGCONT');
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && isDynamoLocal(pid); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isDynamoLocal(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(pidFile, { force: true });
 }
 
 /** Creates a table from its definition unless it exists, with its TTL attribute switched on. */

@@ -1,11 +1,16 @@
 /**
  * An in-process EventBridge bus for the local runtime: PutEvents with EventBridge's validation and per-entry
- * results, routing by event pattern (see event-pattern.ts) to async Lambda-like targets with retries and a
- * dead-letter list, and the AWS JSON 1.1 wire protocol of PutEvents so the real EventBridgeClient can be
- * pointed at it.
+ * results, routing by event pattern (see event-pattern.ts), and the AWS JSON 1.1 wire protocol of PutEvents
+ * so the real EventBridgeClient can be pointed at it.
+ *
+ * A rule's target is a queue (an SQS target: the event is in the queue before PutEvents answers) or a
+ * function invoked asynchronously as Lambda does: from a queue of its own, at most `concurrency` at once
+ * (a busy function makes events wait, never fail), a failed invocation retried twice with backoff, then
+ * dead-lettered. With a data directory, those queues are kept on disk and survive a kill -9.
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { type Consumer, DurableQueue, startConsumer } from './durable-queue';
 import { type CompiledPattern, compilePattern } from './event-pattern';
 
 /** The event a rule's target receives, as EventBridge delivers it. */
@@ -31,12 +36,20 @@ export interface RetryPolicy {
   baseDelayMs: number;
 }
 
-export interface RuleDefinition {
-  name: string;
-  pattern: unknown;
-  target: RuleTarget;
-  retry?: RetryPolicy;
+/** Where a queue target's events go: a queue's send, durable when it returns. */
+export interface QueueTarget {
+  send(body: string): unknown;
 }
+
+export type RuleDefinition = { name: string; pattern: unknown } & (
+  | {
+      target: RuleTarget;
+      retry?: RetryPolicy;
+      /** Invocations at once (Lambda's concurrency for the function); default 10. */
+      concurrency?: number;
+    }
+  | { queue: QueueTarget }
+);
 
 /** A PutEvents request entry. Time is a Date, an ISO string, or epoch seconds as on the wire. */
 export interface PutEventsRequestEntry {
@@ -68,6 +81,13 @@ export interface LocalEventBusOptions {
   account?: string;
   region?: string;
   logger?: (line: Record<string, unknown>) => void;
+  /** Where function targets' queues are kept; in memory when absent. */
+  dir?: string | undefined;
+}
+
+export interface PutEventsOptions {
+  /** Refuses an otherwise valid entry as InternalFailure (fault injection). */
+  readonly refuse?: (entry: PutEventsRequestEntry) => boolean;
 }
 
 export interface HttpResponse {
@@ -92,15 +112,17 @@ const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000 };
 interface Rule {
   name: string;
   matcher: CompiledPattern;
-  target: RuleTarget;
-  retry: RetryPolicy;
+  deliver: (event: EventBridgeEnvelope) => void;
 }
 
-interface Delivery {
-  rule: Rule;
-  event: EventBridgeEnvelope;
-  attempts: number;
+interface FunctionTarget {
+  readonly rule: string;
+  readonly queue: DurableQueue;
+  readonly deadLetter: DurableQueue;
+  readonly consumer: Consumer;
 }
+
+const DEFAULT_CONCURRENCY = 10;
 
 type EntryOutcome =
   | { ok: true; envelope: EventBridgeEnvelope; size: number }
@@ -143,12 +165,11 @@ export class LocalEventBus {
   readonly account: string;
   readonly region: string;
   private readonly log: (line: Record<string, unknown>) => void;
+  private readonly dir: string | undefined;
   private readonly rules: Rule[] = [];
-  private readonly dead: DeadLetter[] = [];
-  /** Retry timers, and the first-attempt timers that keep delivery off PutEvents' call stack. */
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private inFlight = 0;
-  private waiters: (() => void)[] = [];
+  private readonly functions: FunctionTarget[] = [];
+  /** The last error of each event a function target failed on, for its dead letter. */
+  private readonly lastErrors = new Map<string, string>();
   private closed = false;
 
   constructor(options: LocalEventBusOptions) {
@@ -156,25 +177,51 @@ export class LocalEventBus {
     this.account = options.account ?? '000000000000';
     this.region = options.region ?? 'us-east-1';
     this.log = options.logger ?? (() => {});
+    this.dir = options.dir;
   }
 
   get arn(): string {
     return `arn:aws:events:${this.region}:${this.account}:event-bus/${this.name}`;
   }
 
-  /** Deliveries running or waiting to run (first attempt or retry). */
+  /** Deliveries to functions running or waiting to run (first attempt or retry); none once closed. */
   get pending(): number {
-    return this.inFlight + this.timers.size;
+    if (this.closed) return 0;
+    return this.functions.reduce((sum, target) => {
+      const stats = target.queue.stats();
+      return sum + stats.visible + stats.inFlight + stats.delayed;
+    }, 0);
   }
 
+  /** What function targets gave up on, after their last attempt. */
   get deadLetters(): readonly DeadLetter[] {
-    return this.dead;
+    return this.functions.flatMap((target) =>
+      target.deadLetter.peek().flatMap((message): DeadLetter[] => {
+        const event = parseEnvelope(message.body);
+        if (!event) return [];
+        return [
+          {
+            rule: target.rule,
+            event,
+            error: this.lastErrors.get(event.id) ?? 'unknown',
+            attempts: message.receiveCount,
+            at: new Date(message.visibleAt).toISOString(),
+          },
+        ];
+      }),
+    );
   }
 
   /** Adds a rule; the pattern is validated now, as PutRule does. */
   addRule(rule: RuleDefinition): void {
     if (this.rules.some((existing) => existing.name === rule.name)) {
       throw new Error(`Rule ${rule.name} already exists on event bus ${this.name}`);
+    }
+    const matcher = compilePattern(rule.pattern);
+    if ('queue' in rule) {
+      const queue = rule.queue;
+      this.rules.push({ name: rule.name, matcher, deliver: (event) => queue.send(JSON.stringify(event)) });
+      return;
     }
     const retry = rule.retry ?? DEFAULT_RETRY;
     if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) {
@@ -183,14 +230,71 @@ export class LocalEventBus {
     if (!Number.isFinite(retry.baseDelayMs) || retry.baseDelayMs < 0) {
       throw new Error(`Rule ${rule.name}: retry.baseDelayMs must be a non-negative number`);
     }
-    this.rules.push({ name: rule.name, matcher: compilePattern(rule.pattern), target: rule.target, retry });
+    const safe = rule.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
+    const deadLetter = DurableQueue.open({
+      name: `rule-${safe}-dlq`,
+      fifo: false,
+      dir: this.dir,
+      visibilityTimeoutMs: 30_000,
+    });
+    const queue = DurableQueue.open({
+      name: `rule-${safe}`,
+      fifo: false,
+      dir: this.dir,
+      visibilityTimeoutMs: 15 * 60_000,
+      maxReceiveCount: retry.maxAttempts,
+      deadLetter,
+    });
+    const target = rule.target;
+    const base = { bus: this.name, rule: rule.name };
+    const consumer = startConsumer(
+      queue,
+      async (batch) => {
+        for (const record of batch.Records) {
+          const event = parseEnvelope(record.body);
+          if (!event) continue;
+          const attempt = Number(record.attributes.ApproximateReceiveCount);
+          try {
+            // Each attempt gets its own copy, as each real invocation gets its own deserialised payload.
+            await Promise.resolve().then(() => target(structuredClone(event)));
+            this.log({ level: 'INFO', message: 'event delivered', ...base, eventId: event.id, attempt });
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            this.lastErrors.set(event.id, message);
+            const last = attempt >= retry.maxAttempts || this.closed;
+            this.log({
+              level: last ? 'ERROR' : 'WARN',
+              message: last ? 'delivery failed, dead-lettered' : 'delivery failed, retrying',
+              error: message,
+              ...base,
+              eventId: event.id,
+              attempt,
+            });
+            if (last) {
+              // Lambda gives up: the event goes to the dead letters at once, not after one more wait.
+              deadLetter.send(record.body);
+              continue;
+            }
+            throw error;
+          }
+        }
+      },
+      {
+        batchSize: 1,
+        concurrency: rule.concurrency ?? DEFAULT_CONCURRENCY,
+        pollIntervalMs: 20,
+        retryDelayMs: (receiveCount) => retry.baseDelayMs * 2 ** Math.max(0, receiveCount - 1),
+      },
+    );
+    this.functions.push({ rule: rule.name, queue, deadLetter, consumer });
+    this.rules.push({ name: rule.name, matcher, deliver: (event) => queue.send(JSON.stringify(event)) });
   }
 
   /**
    * Accepts entries and returns per-entry results in request order, as EventBridge does; delivery to the
    * matching rules happens afterwards, never within this call.
    */
-  putEvents(entries: readonly PutEventsRequestEntry[]): PutEventsResult {
+  putEvents(entries: readonly PutEventsRequestEntry[], options: PutEventsOptions = {}): PutEventsResult {
     if (this.closed) throw new Error(`Event bus ${this.name} is closed`);
     if (entries.length < 1 || entries.length > MAX_ENTRIES) {
       const bound =
@@ -206,14 +310,27 @@ export class LocalEventBus {
     if (total > MAX_ENTRY_BYTES) {
       throw new ValidationException('Total size of the entries in the request is over the limit.');
     }
-    const results = outcomes.map((outcome): PutEventsResultEntry => {
+    const results = outcomes.map((outcome, index): PutEventsResultEntry => {
       if (!outcome.ok) return outcome.result;
-      this.route(outcome.envelope);
+      const entry = entries[index];
+      if (entry && options.refuse?.(entry)) {
+        return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal failure (injected fault).' };
+      }
+      try {
+        this.route(outcome.envelope);
+      } catch (error) {
+        // A target queue that cannot take it (its disk): EventBridge would report the entry as failed.
+        this.log({ level: 'ERROR', message: 'event not routed', bus: this.name, error: String(error) });
+        return {
+          ErrorCode: 'InternalFailure',
+          ErrorMessage: 'The event could not be delivered to its targets.',
+        };
+      }
       return { EventId: outcome.envelope.id };
     });
     const failed = results.filter((result) => 'ErrorCode' in result).length;
     this.log({
-      level: failed > 0 ? 'warn' : 'info',
+      level: failed > 0 ? 'WARN' : 'DEBUG',
       message: 'PutEvents',
       bus: this.name,
       accepted: results.length - failed,
@@ -222,27 +339,37 @@ export class LocalEventBus {
     return { FailedEntryCount: failed, Entries: results };
   }
 
-  /** Resolves once no delivery is running or waiting for a retry. */
-  idle(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Resolves once no delivery to a function is running or waiting for a retry. */
+  async idle(): Promise<void> {
+    // A target may publish again (an event from a handler): wait until every queue is idle at once.
+    do {
+      await Promise.all(this.functions.map((target) => target.consumer.idle()));
+    } while (!this.closed && this.pending > 0);
   }
 
-  /** Cancels waiting deliveries and retries; deliveries already running finish but are not retried. */
+  /**
+   * Stops delivering to functions; deliveries already running finish but are not retried here. What waits
+   * for a retry stays in the target's queue: on disk, it is delivered when a bus opens the queue again.
+   */
   close(): void {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    if (this.timers.size > 0)
-      this.log({ level: 'warn', message: 'deliveries cancelled', bus: this.name, count: this.timers.size });
-    this.timers.clear();
-    this.settle();
+    for (const target of this.functions) {
+      void target.consumer.stop().then(() => {
+        target.queue.close();
+        target.deadLetter.close();
+      });
+    }
   }
 
   /**
    * PutEvents over the AWS JSON 1.1 protocol, for an HTTP server the SDK's EventBridgeClient is pointed at.
    * Header names are matched case-insensitively.
    */
-  handlePutEventsHttp(requestBody: string, headers: Record<string, string | undefined>): HttpResponse {
+  handlePutEventsHttp(
+    requestBody: string,
+    headers: Record<string, string | undefined>,
+    options: PutEventsOptions = {},
+  ): HttpResponse {
     const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
     const target = header('x-amz-target');
     if (target !== 'AWSEvents.PutEvents') {
@@ -266,7 +393,7 @@ export class LocalEventBus {
       );
     }
     try {
-      return jsonResponse(200, this.putEvents(entries));
+      return jsonResponse(200, this.putEvents(entries, options));
     } catch (error) {
       if (error instanceof ValidationException) return errorResponse('ValidationException', error.message);
       return errorResponse('InternalFailure', error instanceof Error ? error.message : String(error), 500);
@@ -323,56 +450,8 @@ export class LocalEventBus {
 
   private route(event: EventBridgeEnvelope): void {
     for (const rule of this.rules) {
-      if (!rule.matcher.matches(event)) continue;
-      this.schedule({ rule, event, attempts: 0 }, 0);
+      if (rule.matcher.matches(event)) rule.deliver(event);
     }
-  }
-
-  private schedule(delivery: Delivery, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.inFlight++;
-      void this.attempt(delivery);
-    }, delayMs);
-    this.timers.add(timer);
-  }
-
-  private async attempt(delivery: Delivery): Promise<void> {
-    const { rule, event } = delivery;
-    delivery.attempts++;
-    const base = { bus: this.name, rule: rule.name, eventId: event.id, attempt: delivery.attempts };
-    try {
-      // Each attempt gets its own copy, as each real invocation gets its own deserialised payload: a target
-      // mutating its event must not change what another rule, or its own retry, receives.
-      await Promise.resolve().then(() => rule.target(structuredClone(event)));
-      this.log({ level: 'info', message: 'event delivered', ...base });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (delivery.attempts < rule.retry.maxAttempts && !this.closed) {
-        const delayMs = rule.retry.baseDelayMs * 2 ** (delivery.attempts - 1);
-        this.log({ level: 'warn', message: 'delivery failed, retrying', error: message, delayMs, ...base });
-        this.schedule(delivery, delayMs);
-      } else {
-        this.dead.push({
-          rule: rule.name,
-          event,
-          error: message,
-          attempts: delivery.attempts,
-          at: new Date().toISOString(),
-        });
-        this.log({ level: 'error', message: 'delivery failed, dead-lettered', error: message, ...base });
-      }
-    } finally {
-      this.inFlight--;
-      this.settle();
-    }
-  }
-
-  private settle(): void {
-    if (this.pending > 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
 
@@ -411,4 +490,25 @@ function jsonResponse(
 
 function errorResponse(type: string, message: string, status = 400): HttpResponse {
   return jsonResponse(status, { __type: type, message }, { 'x-amzn-errortype': type });
+}
+
+const Envelope = z.object({
+  version: z.literal('0'),
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+function parseEnvelope(body: string): EventBridgeEnvelope | undefined {
+  try {
+    const parsed = Envelope.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,32 +1,60 @@
 /**
- * `npm start`: runs callhooks on this machine — the same routes, handlers, event rule and tables as the AWS
- * stack — on 127.0.0.1:$PORT (default 3000), keeping DynamoDB Local's data in .local/dynamodb.
+ * `npm start`: runs callhooks on this machine — the same routes, handlers, event rule, queues and tables as
+ * the AWS stack — on 127.0.0.1:$PORT (default 3000), keeping DynamoDB Local's data and every queue in
+ * .local/ so that what was acknowledged survives a restart, even a kill -9.
+ *
+ *   npm start -- --faults dynamodb-throttle,putevents-partial   inject faults (see local/faults.ts)
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb';
+import { FaultSpecError, hasFaults, parseFaults } from './faults';
 import { startLocalRuntime } from './runtime';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = `${root}.local`;
+const pidFile = `${dataDir}/runtime.pid`;
 const port = Number(process.env.PORT ?? 3000);
 const tokenFromEnv = process.env.CALLHOOKS_API_TOKEN?.trim() || undefined;
 const verbose = process.env.LOG_LEVEL === 'DEBUG';
 
+function alreadyRunning(): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
+  const { values } = parseArgs({ options: { faults: { type: 'string' } }, allowPositionals: false });
+  const faults = parseFaults(values.faults ?? process.env.CALLHOOKS_FAULTS);
   if (!Number.isInteger(port) || port <= 0 || port > 65_535) {
     throw new Error(`PORT must be a TCP port number, not ${process.env.PORT}`);
   }
+  const running = alreadyRunning();
+  if (running) throw new Error(`callhooks is already running here (pid ${running}); stop it first.`);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(pidFile, String(process.pid));
   const runtime = await startLocalRuntime({
     port,
-    dataDir: `${root}.local/dynamodb`,
+    dataDir,
     apiToken: tokenFromEnv,
+    faults,
     log: (line) => {
-      if (verbose || line.level === 'ERROR' || line.level === 'WARN') console.error(JSON.stringify(line));
+      const level = String(line.level ?? '').toUpperCase();
+      if (verbose || level === 'ERROR' || level === 'WARN') console.error(JSON.stringify(line));
     },
   });
   const token = runtime.apiToken;
   const lines = [
     '',
     `callhooks is running on ${runtime.url}  (GET ${runtime.url}/health)`,
+    ...(hasFaults(faults) ? ['', `Injecting faults: ${values.faults ?? process.env.CALLHOOKS_FAULTS}`] : []),
     '',
     tokenFromEnv
       ? 'API token: from CALLHOOKS_API_TOKEN'
@@ -41,7 +69,7 @@ async function main() {
     "  curl -s -X POST <webhookUrls.webhook> -H 'Authorization: <your httpAuthHeader>' \\",
     "    -H 'content-type: application/json' -d @events/8x8/vca-number-masking.json",
     '',
-    'Data is kept in .local/dynamodb between runs. Ctrl-C stops.',
+    'Data and queues are kept in .local/ between runs. Ctrl-C stops.',
     '',
   ];
   console.log(lines.join('\n'));
@@ -51,6 +79,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     await runtime.close();
+    rmSync(pidFile, { force: true });
     process.exit(0);
   };
   process.on('SIGINT', stop);
@@ -58,7 +87,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof JavaMissingError) console.error(`\n${error.message}\n`);
+  if (error instanceof JavaMissingError || error instanceof FaultSpecError)
+    console.error(`\n${error.message}\n`);
   else console.error(error);
   process.exit(1);
 });

@@ -1,15 +1,33 @@
 /**
  * The local runtime: the AWS topology on one machine. An HTTP server with the API's routes hands API
  * Gateway (payload 2.0) events to the very Lambda handlers that are deployed; the handlers' SDK clients
- * talk to DynamoDB Local and to an in-process EventBridge bus (served on this same port), whose rule —
- * the same pattern as the deployed rule — invokes the state handler with retries and a dead-letter list.
+ * talk to DynamoDB Local (through a proxy that can inject DynamoDB's failures), to an in-process
+ * EventBridge bus and to local SQS queues, all served on this same port. As on AWS:
+ *
+ *   bus ──rule──▶ state inbox ──router──▶ state queue (FIFO, one group per session) ──▶ state fold
+ *   webhook ──(what the bus or the requests table did not take)──▶ outbox ──drain──▶ bus, requests table
+ *
+ * Every queue, with its dead-letter queue, is kept under the data directory: what was acknowledged
+ * survives a kill -9 of this process, and delivery resumes when it starts again. Queues are consumed as
+ * Lambda's event source mappings do (a concurrency limit, batches, partial failures, retries with backoff,
+ * then the dead-letter queue), and a busy consumer only makes messages wait.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
+import { localMetricCounts } from '../shared/metrics';
 import { managementRoutes, routeKey } from '../shared/routes';
-import { callsTable, connectionsTable } from '../shared/tables';
+import {
+  callsTable,
+  connectionsTable,
+  requestsTable,
+  scratchTable,
+  type TableDefinition,
+} from '../shared/tables';
 import {
   fromResult,
   type LocalRoute,
@@ -18,6 +36,7 @@ import {
   pathExists,
   toApiGatewayEvent,
 } from './api-gateway';
+import { type Consumer, DurableQueue, startConsumer } from './durable-queue';
 import {
   attachDynamo,
   ensureTable,
@@ -26,23 +45,52 @@ import {
   type LocalDynamo,
   startDynamo,
 } from './dynamodb';
-import { LocalEventBus } from './event-bus';
+import { type DynamoProxy, startDynamoProxy } from './dynamodb-proxy';
+import { LocalEventBus, type PutEventsRequestEntry } from './event-bus';
+import { type Faults, NO_FAULTS } from './faults';
+import { handleSqsHttp } from './sqs-endpoint';
 
 /** The largest body API Gateway's HTTP API accepts; our handlers enforce their own, smaller limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const EVENTS_PATH = '/__local/events';
+const SQS_PATH = '/__local/sqs';
+
+/**
+ * Local retries are quicker than AWS's visibility timeouts (minutes), but as many: a message is tried
+ * MAX_RECEIVES times, waiting twice as long each time (0.5 s, 1 s, 2 s, … up to 30 s), about four
+ * minutes in all, before its dead-letter queue. Long enough to ride out a stalled DynamoDB.
+ */
+const MAX_RECEIVES = 10;
+const retryDelayMs = (receiveCount: number) => Math.min(30_000, 500 * 2 ** Math.max(0, receiveCount - 1));
+/** Visibility while a batch is being handled: longer than any local invocation takes. */
+const VISIBILITY_MS = 60_000;
+
+/** Table names in DynamoDB Local; the layout version keeps data of an older layout out of the way. */
+const LAYOUT = 'v2';
+const tableNameOf = (table: TableDefinition) => `callhooks-${LAYOUT}-${table.id}`;
 
 export interface RuntimeOptions {
   readonly port?: number;
   readonly host?: string;
-  /** Where DynamoDB Local keeps its data between runs; in memory when absent. */
+  /** Where DynamoDB Local and the queues keep their data between runs; in memory when absent. */
   readonly dataDir?: string | undefined;
   /** Use an already running DynamoDB (tests share one); otherwise DynamoDB Local is started. */
   readonly dynamoEndpoint?: string | undefined;
   /** The bearer token of the management API; a random one when absent. */
   readonly apiToken?: string | undefined;
   readonly historyTtlDays?: number;
+  readonly faults?: Faults;
+  /** How often the sweeper runs; 0 turns it off (tests run it by hand). */
+  readonly sweepIntervalMs?: number;
+  /** How many state-fold invocations run at once (Lambda's concurrency for the state queue). */
+  readonly stateConcurrency?: number;
   readonly log?: (line: Record<string, unknown>) => void;
+}
+
+export interface QueueSet {
+  readonly stateInbox: DurableQueue;
+  readonly state: DurableQueue;
+  readonly outbox: DurableQueue;
 }
 
 export interface LocalRuntime {
@@ -50,6 +98,21 @@ export interface LocalRuntime {
   readonly apiToken: string;
   readonly bus: LocalEventBus;
   readonly dynamo: LocalDynamo;
+  /** The tables' names in DynamoDB Local. */
+  readonly tableNames: Readonly<Record<TableDefinition['id'], string>>;
+  readonly queues: QueueSet;
+  /** Every dead-letter queue, by the queue it serves. */
+  readonly deadLetterQueues: Readonly<Record<keyof QueueSet, DurableQueue>>;
+  /** Faults can be changed while running (a chaos run switches them off before it redrives). */
+  faults: Faults;
+  /** Resolves once nothing is waiting in the bus or any queue (retries included). */
+  idle(): Promise<void>;
+  /** Messages in dead-letter queues. */
+  deadLettered(): number;
+  /** Moves every dead-lettered message back to its queue; returns how many moved. */
+  redrive(): number;
+  /** Runs the sweeper once. */
+  sweep(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,17 +153,32 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+const Renormalise = z.object({
+  connectionId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  dryRun: z.boolean().optional(),
+});
+
 export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const host = options.host ?? '127.0.0.1';
   const apiToken = options.apiToken ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => undefined);
   const dynamo = options.dynamoEndpoint
     ? attachDynamo(options.dynamoEndpoint)
-    : await startDynamo({ dataDir: options.dataDir });
+    : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
+  let faults: Faults = options.faults ?? NO_FAULTS;
+  let proxy: DynamoProxy | undefined;
+  const consumers: Consumer[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let queues: QueueSet | undefined;
+  let deadLetterQueues: Record<keyof QueueSet, DurableQueue> | undefined;
 
   try {
-    // The server listens first (the handlers need its port to publish to the bus) and answers 503 until
-    // tables, bus and handlers are ready, so /health turns 200 only when everything is.
+    proxy = await startDynamoProxy(dynamo.endpoint, () => faults);
+
+    // The server listens first (the handlers need its port for the bus and the queues) and answers 503
+    // until tables, queues and handlers are ready, so /health turns 200 only when everything is.
     let ready = false;
     const server = createServer((_req, res) => {
       if (ready) return;
@@ -113,34 +191,120 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const url = `http://${host}:${port}`;
+    const sqsEndpoint = `${url}${SQS_PATH}`;
 
-    const tableNames = { calls: 'callhooks-calls', connections: 'callhooks-connections' };
-    await ensureTable(dynamo.client, tableNames.calls, callsTable);
-    await ensureTable(dynamo.client, tableNames.connections, connectionsTable);
+    for (const table of [callsTable, connectionsTable, scratchTable, requestsTable]) {
+      await ensureTable(dynamo.client, tableNameOf(table), table);
+    }
+
+    const queueDir = options.dataDir ? join(options.dataDir, 'queues') : undefined;
+    const queueLog = (line: Record<string, unknown>) => log({ component: 'queue', ...line });
+    const open = (name: string, fifo: boolean, deadLetter?: DurableQueue) =>
+      DurableQueue.open({
+        name,
+        fifo,
+        dir: queueDir,
+        visibilityTimeoutMs: VISIBILITY_MS,
+        ...(deadLetter ? { deadLetter, maxReceiveCount: MAX_RECEIVES } : {}),
+        log: queueLog,
+      });
+    deadLetterQueues = {
+      stateInbox: open('callhooks-state-inbox-dlq', false),
+      state: open('callhooks-state-dlq.fifo', true),
+      outbox: open('callhooks-outbox-dlq', false),
+    };
+    queues = {
+      stateInbox: open('callhooks-state-inbox', false, deadLetterQueues.stateInbox),
+      state: open('callhooks-state.fifo', true, deadLetterQueues.state),
+      outbox: open('callhooks-outbox', false, deadLetterQueues.outbox),
+    };
+    const byName = new Map<string, DurableQueue>(
+      [...Object.values(queues), ...Object.values(deadLetterQueues)].map((queue) => [queue.name, queue]),
+    );
+    const queueUrl = (queue: DurableQueue) => `${sqsEndpoint}/000000000000/${queue.name}`;
 
     // The handlers read their configuration at init, exactly as on Lambda: set it before loading them.
     Object.assign(process.env, {
-      [functionEnv.callsTable]: tableNames.calls,
-      [functionEnv.connectionsTable]: tableNames.connections,
+      [functionEnv.callsTable]: tableNameOf(callsTable),
+      [functionEnv.connectionsTable]: tableNameOf(connectionsTable),
+      [functionEnv.scratchTable]: tableNameOf(scratchTable),
+      [functionEnv.requestsTable]: tableNameOf(requestsTable),
       [functionEnv.eventBusName]: 'callhooks',
+      [functionEnv.outboxQueueUrl]: queueUrl(queues.outbox),
+      [functionEnv.stateQueueUrl]: queueUrl(queues.state),
       [functionEnv.historyTtlDays]: String(options.historyTtlDays ?? 90),
-      [functionEnv.dynamodbEndpoint]: dynamo.endpoint,
+      [functionEnv.sessionRetentionDays]: '400',
+      [functionEnv.rawRequestRetentionDays]: '30',
+      [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
+      [functionEnv.sqsEndpoint]: sqsEndpoint,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      // Counted in-process (localMetricCounts) instead of printed as EMF lines.
+      CALLHOOKS_LOCAL: '1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
 
     const bus = new LocalEventBus({ name: 'callhooks', region: LOCAL_REGION, logger: log });
-    const state = await import('../functions/state/handler');
-    bus.addRule({
-      name: 'fold-call-events',
-      pattern: callEventContract.pattern,
-      target: async (envelope) => {
-        await state.handler(envelope, lambdaContext('callhooks-state', 30));
-      },
-      retry: { maxAttempts: 3, baseDelayMs: 200 },
-    });
+    bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
+
+    const state = (await import('../functions/state/handler')).handler;
+    const router = (await import('../functions/state/router')).handler;
+    const outboxDrain = (await import('../functions/outbox/handler')).handler;
+    const sweeper = (await import('../functions/sweeper/handler')).handler;
+    const renormalise = (await import('../functions/renormalise/handler')).handler;
+
+    const sqsLambda =
+      (
+        name: string,
+        handler: (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<unknown>,
+      ) =>
+      (event: SQSEvent) =>
+        handler(event, lambdaContext(name, 30));
+    const crashing = (fold: (event: SQSEvent) => Promise<unknown>) => async (event: SQSEvent) => {
+      // An injected crash before the fold (nothing done) or after it (everything done, but the invocation
+      // fails, so the whole batch comes again): both must leave the state right.
+      if (faults.stateCrashRate > 0 && Math.random() < faults.stateCrashRate / 2)
+        throw new Error('injected crash before folding');
+      const result = await fold(event);
+      if (faults.stateCrashRate > 0 && Math.random() < faults.stateCrashRate / 2)
+        throw new Error('injected crash after folding');
+      return result;
+    };
+    const consumerLog = (line: Record<string, unknown>) => log({ component: 'consumer', ...line });
+    consumers.push(
+      startConsumer(queues.stateInbox, sqsLambda('callhooks-state-router', router), {
+        batchSize: 10,
+        concurrency: 2,
+        retryDelayMs,
+        log: consumerLog,
+      }),
+      startConsumer(queues.state, crashing(sqsLambda('callhooks-state', state)), {
+        batchSize: 10,
+        concurrency: options.stateConcurrency ?? 4,
+        retryDelayMs,
+        log: consumerLog,
+      }),
+      startConsumer(queues.outbox, sqsLambda('callhooks-outbox', outboxDrain), {
+        batchSize: 10,
+        concurrency: 2,
+        retryDelayMs,
+        log: consumerLog,
+      }),
+    );
+    const sweep = async () => {
+      await sweeper();
+    };
+    if ((options.sweepIntervalMs ?? 60_000) > 0) {
+      const timer = setInterval(() => {
+        sweep().catch((error: unknown) =>
+          log({ level: 'ERROR', message: 'sweeper failed', error: String(error) }),
+        );
+      }, options.sweepIntervalMs ?? 60_000);
+      timer.unref();
+      timers.push(timer);
+    }
 
     const routes: LocalRoute<Target>[] = [];
     const connections = (await import('../functions/connections/handler')).handler;
@@ -172,6 +336,18 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
     }
 
+    const currentQueues = queues;
+    const currentDeadLetters = deadLetterQueues;
+    const deadLettered = () =>
+      Object.values(currentDeadLetters).reduce((sum, queue) => sum + queue.peek().length, 0);
+    const redrive = () => {
+      let moved = 0;
+      for (const name of Object.keys(currentQueues) as (keyof QueueSet)[]) {
+        moved += currentDeadLetters[name].redriveTo(currentQueues[name]);
+      }
+      return moved;
+    };
+
     server.on('request', (req, res) => {
       if (!ready) return;
       handle(req, res).catch((error: unknown) => {
@@ -181,6 +357,40 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         else res.end();
       });
     });
+
+    const unauthorised = (res: ServerResponse) =>
+      sendJson(
+        res,
+        401,
+        {
+          error: {
+            code: 'unauthenticated',
+            message: 'Authorization: Bearer <CALLHOOKS_API_TOKEN> is required.',
+          },
+        },
+        { 'www-authenticate': 'Bearer' },
+      );
+
+    async function putEvents(body: Buffer, req: IncomingMessage, res: ServerResponse) {
+      const headers = {
+        'x-amz-target': req.headers['x-amz-target']?.toString(),
+        'content-type': req.headers['content-type']?.toString(),
+      };
+      const late = faults.putEventsTimeoutRate > 0 && Math.random() < faults.putEventsTimeoutRate;
+      const reply = bus.handlePutEventsHttp(body.toString('utf8'), headers, {
+        refuse: (entry: PutEventsRequestEntry) =>
+          faults.putEventsPartialRate > 0 &&
+          entry.Source !== undefined &&
+          Math.random() < faults.putEventsPartialRate,
+      });
+      // A timed-out PutEvents: the bus took the events, but the answer comes too late for the caller,
+      // which then puts them in the outbox too (the fold sees them twice and keeps one).
+      if (late) await new Promise((resolve) => setTimeout(resolve, faults.putEventsTimeoutMs));
+      if (!res.destroyed) {
+        res.writeHead(reply.status, reply.headers);
+        res.end(reply.body);
+      }
+    }
 
     async function handle(req: IncomingMessage, res: ServerResponse) {
       const method = (req.method ?? 'GET').toUpperCase();
@@ -193,22 +403,69 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         return;
       }
       if (method === 'GET' && path === '/health') {
-        sendJson(res, 200, {
-          status: 'ok',
-          pendingDeliveries: bus.pending,
-          deadLetters: bus.deadLetters.length,
-        });
+        const stats = Object.fromEntries(
+          Object.entries(currentQueues).map(([name, queue]) => [name, queue.stats()]),
+        );
+        sendJson(res, 200, { status: 'ok', queues: stats, deadLetters: deadLettered() });
         return;
       }
       // The SDK appends a slash to the endpoint's path.
       if (method === 'POST' && path.replace(/\/$/, '') === EVENTS_PATH) {
-        const reply = bus.handlePutEventsHttp(body.toString('utf8'), {
-          'x-amz-target': req.headers['x-amz-target']?.toString(),
-          'content-type': req.headers['content-type']?.toString(),
-        });
+        await putEvents(body, req, res);
+        return;
+      }
+      if (method === 'POST' && (path === SQS_PATH || path.startsWith(`${SQS_PATH}/`))) {
+        const reply = await handleSqsHttp(
+          (name) => byName.get(name),
+          body.toString('utf8'),
+          {
+            'x-amz-target': req.headers['x-amz-target']?.toString(),
+            'content-type': req.headers['content-type']?.toString(),
+          },
+          { endpoint: sqsEndpoint },
+        );
         res.writeHead(reply.status, reply.headers);
         res.end(reply.body);
         return;
+      }
+      if (path.startsWith('/__local/')) {
+        if (!bearerMatches(req.headers.authorization, apiToken)) return unauthorised(res);
+        if (method === 'GET' && path === '/__local/metrics') {
+          sendJson(res, 200, {
+            metrics: Object.fromEntries(localMetricCounts()),
+            deadLetters: deadLettered(),
+          });
+          return;
+        }
+        if (method === 'POST' && path === '/__local/redrive') {
+          sendJson(res, 200, { redriven: redrive() });
+          return;
+        }
+        if (method === 'POST' && path === '/__local/renormalise') {
+          const ask = Renormalise.safeParse(JSON.parse(body.toString('utf8') || '{}'));
+          if (!ask.success) {
+            sendJson(res, 400, {
+              error: { code: 'invalid_request', message: 'connectionId, from and to are required' },
+            });
+            return;
+          }
+          try {
+            sendJson(res, 200, await renormalise(ask.data));
+          } catch (error) {
+            sendJson(res, 400, {
+              error: {
+                code: 'renormalise_failed',
+                message: error instanceof Error ? error.message : String(error),
+              },
+            });
+          }
+          return;
+        }
+        if (method === 'POST' && path === '/__local/sweep') {
+          await sweep();
+          sendJson(res, 200, { swept: true });
+          return;
+        }
       }
       const match = matchRoute(routes, method, path);
       if (!match) {
@@ -221,21 +478,9 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         return;
       }
       const target = match.route.target;
-      if (target.auth === 'bearer' && !bearerMatches(req.headers.authorization, apiToken)) {
-        // On AWS the IAM authorizer answers 403 before the function runs; locally a bearer token stands in.
-        sendJson(
-          res,
-          401,
-          {
-            error: {
-              code: 'unauthenticated',
-              message: 'Authorization: Bearer <CALLHOOKS_API_TOKEN> is required.',
-            },
-          },
-          { 'www-authenticate': 'Bearer' },
-        );
-        return;
-      }
+      // On AWS the IAM authorizer answers 403 before the function runs; locally a bearer token stands in.
+      if (target.auth === 'bearer' && !bearerMatches(req.headers.authorization, apiToken))
+        return unauthorised(res);
       const key = routeKey(match.route);
       const event = toApiGatewayEvent(
         {
@@ -272,22 +517,62 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       });
     }
 
+    const idle = async () => {
+      // Work moves from one stage to the next (bus → inbox → state queue; outbox → bus): wait until every
+      // stage is idle at once.
+      for (;;) {
+        await bus.idle();
+        await Promise.all(consumers.map((consumer) => consumer.idle()));
+        const busy = Object.values(currentQueues).some((queue) => {
+          const stats = queue.stats();
+          return stats.visible + stats.inFlight + stats.delayed > 0;
+        });
+        if (!busy && bus.pending === 0) return;
+      }
+    };
+
     ready = true;
+    const runtimeProxy = proxy;
     return {
       url,
       apiToken,
       bus,
       dynamo,
+      tableNames: {
+        calls: tableNameOf(callsTable),
+        connections: tableNameOf(connectionsTable),
+        scratch: tableNameOf(scratchTable),
+        requests: tableNameOf(requestsTable),
+      },
+      queues: currentQueues,
+      deadLetterQueues: currentDeadLetters,
+      get faults() {
+        return faults;
+      },
+      set faults(next: Faults) {
+        faults = next;
+      },
+      idle,
+      deadLettered,
+      redrive,
+      sweep,
       close: async () => {
+        for (const timer of timers) clearInterval(timer);
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
         bus.close();
+        for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
+          queue.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await runtimeProxy.close();
         await dynamo.stop();
       },
     };
   } catch (error) {
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
+    await proxy?.close();
     await dynamo.stop();
     throw error;
   }

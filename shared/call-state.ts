@@ -1,11 +1,11 @@
 /**
- * The call state contract: the session, leg and history items of the calls table, as the state fold writes
- * them and the read API (and analysts' exports) read them. One definition; the fold's output types are
- * inferred from it.
+ * The call state contract: the session, leg, history and index items of the calls table, as the state
+ * fold writes them and the read API (and analysts' exports) read them. The views are one definition; the
+ * fold's own bookkeeping on the same items (functions/state/store.ts) is not part of the contract.
  */
 import * as z from 'zod';
 import { CallEvent, Direction, Disposition, LegState, Party, VendorId } from './events';
-import { callKeys, START_TIME_SHARDS } from './tables';
+import { callKeys } from './tables';
 
 const Time = z.iso.datetime();
 
@@ -55,6 +55,8 @@ export const SessionView = z.object({
   endedAt: Time.optional(),
   durationSec: z.number().optional(),
   error: CallEvent.shape.error,
+  /** Set when callhooks' sweeper closed the session because the vendor went silent (see the README). */
+  closedBy: z.enum(['sweeper']).optional(),
   recordings: z.array(RecordingView),
   legCount: z.number().int(),
   eventCount: z.number().int(),
@@ -63,40 +65,56 @@ export const SessionView = z.object({
 export type SessionView = z.infer<typeof SessionView>;
 
 /** Item kinds in one session partition. */
-export const itemKind = { session: 'session', leg: 'leg', event: 'event' } as const;
-
-/**
- * The session item. `rev` is a digest of the history it was folded from: the fold only replaces an item
- * whose rev it read, so a fold of older history can never overwrite a newer one.
- */
-export function sessionItem(view: SessionView, rev: string) {
-  const day = view.startedAt.slice(0, 10);
-  return {
-    ...callKeys.session(view.sessionId),
-    kind: itemKind.session,
-    ...view,
-    rev,
-    GSI1PK: callKeys.byVendorSession(view.vendor, view.vendorSessionId),
-    GSI1SK: view.sessionId,
-    GSI2PK: callKeys.startDay(day, callKeys.startShard(view.sessionId)),
-    GSI2SK: callKeys.startSort(view.startedAt, view.sessionId),
-  };
-}
-
-export function legItem(sessionId: string, view: LegView) {
-  return { ...callKeys.leg(sessionId, view.legId), kind: itemKind.leg, sessionId, ...view };
-}
+export const itemKind = { session: 'session', leg: 'leg', event: 'event', index: 'index' } as const;
 
 export function eventItem(event: CallEvent, historyTtlDays: number) {
   const expiresAt = Math.floor(Date.parse(event.receivedAt) / 1000) + historyTtlDays * 86_400;
-  return { ...callKeys.event(event.sessionId, event.eventId), kind: itemKind.event, ...event, expiresAt };
+  return {
+    ...callKeys.event(event.sessionId, event.legId, event.eventId),
+    kind: itemKind.event,
+    ...event,
+    expiresAt,
+  };
 }
-
-export const SessionItem = SessionView.extend({ rev: z.string() });
-export type SessionItem = z.infer<typeof SessionItem>;
 export const EventItem = CallEvent.extend({ expiresAt: z.number().int() });
 
-/** The shards of one day's start-time index. */
-export function startShards(): number[] {
-  return Array.from({ length: START_TIME_SHARDS }, (_, shard) => shard);
+/**
+ * The small item the secondary indexes are built from: written when a session starts, ends or changes
+ * its start, never on every event. `GSI3*` (open sessions) is present only while the session is active.
+ */
+export const IndexView = SessionView.pick({
+  sessionId: true,
+  vendor: true,
+  connectionId: true,
+  tenantId: true,
+  vendorSessionId: true,
+  status: true,
+  startedAt: true,
+  endedAt: true,
+  disposition: true,
+  closedBy: true,
+});
+export type IndexView = z.infer<typeof IndexView>;
+
+export function indexItem(view: IndexView, expiresAt: number) {
+  const day = view.startedAt.slice(0, 10);
+  const sort = callKeys.startSort(view.startedAt, view.sessionId);
+  return {
+    ...callKeys.index(view.sessionId),
+    kind: itemKind.index,
+    ...view,
+    expiresAt,
+    GSI1PK: callKeys.tenantStart(view.tenantId, day, callKeys.startShard(view.sessionId)),
+    GSI1SK: sort,
+    GSI2PK: callKeys.connectionStart(view.connectionId, day),
+    GSI2SK: sort,
+    ...(view.status === 'active'
+      ? { GSI3PK: callKeys.openShard(callKeys.openShardOf(view.sessionId)), GSI3SK: sort }
+      : {}),
+  };
+}
+
+/** The index fields of a session view: when these change, the index item is written again. */
+export function indexViewOf(view: SessionView): IndexView {
+  return IndexView.parse(view);
 }

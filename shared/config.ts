@@ -8,24 +8,40 @@ import * as z from 'zod';
 export const functionEnv = {
   callsTable: 'CALLS_TABLE',
   connectionsTable: 'CONNECTIONS_TABLE',
+  scratchTable: 'SCRATCH_TABLE',
+  requestsTable: 'REQUESTS_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
+  /** The outbox: events and raw requests the bus or the requests table did not take in time. */
+  outboxQueueUrl: 'OUTBOX_QUEUE_URL',
+  /** The FIFO queue the state fold reads, one message group per session. */
+  stateQueueUrl: 'STATE_QUEUE_URL',
   historyTtlDays: 'HISTORY_TTL_DAYS',
+  sessionRetentionDays: 'SESSION_RETENTION_DAYS',
+  rawRequestRetentionDays: 'RAW_REQUEST_RETENTION_DAYS',
   /** Optional: the public base URL vendors call (custom domain); else derived from the request. */
   publicBaseUrl: 'PUBLIC_BASE_URL',
   /** Local runtime only: DynamoDB Local and the in-process EventBridge. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
+  sqsEndpoint: 'SQS_ENDPOINT',
 } as const;
 
 /** Every setting a function may read; a function picks the ones it needs: `loadConfig(settings.pick({...}))`. */
 export const settings = z.object({
   callsTable: z.string().min(1),
   connectionsTable: z.string().min(1),
+  scratchTable: z.string().min(1),
+  requestsTable: z.string().min(1),
   eventBusName: z.string().min(1),
+  outboxQueueUrl: z.url(),
+  stateQueueUrl: z.url(),
   historyTtlDays: z.coerce.number().int().positive(),
+  sessionRetentionDays: z.coerce.number().int().positive(),
+  rawRequestRetentionDays: z.coerce.number().int().positive(),
   publicBaseUrl: z.url().optional(),
   dynamodbEndpoint: z.url().optional(),
   eventBridgeEndpoint: z.url().optional(),
+  sqsEndpoint: z.url().optional(),
 });
 
 type Field = keyof typeof functionEnv;

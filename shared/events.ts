@@ -69,6 +69,8 @@ export const dispositions = [
   'voicemail',
   'transferred',
   'missed',
+  /** Ended by callhooks' sweeper after the vendor went silent: the vendor never said how the call ended. */
+  'inferred',
 ] as const;
 export const Disposition = z.enum(dispositions);
 export type Disposition = z.infer<typeof Disposition>;
@@ -123,6 +125,11 @@ export const CallEvent = z.object({
    * state, disposition and durations outrank those of live status events, whatever order they arrive in.
    */
   summary: z.boolean().optional(),
+  /**
+   * True on the end events callhooks' sweeper publishes for a call the vendor went silent on. They rank below
+   * anything the vendor reports: a real end that arrives later replaces what they inferred.
+   */
+  inferred: z.boolean().optional(),
   sip: z.object({ code: z.number().int().min(100).max(699) }).optional(),
   durationSec: z.number().nonnegative().optional(),
   ringDurationSec: z.number().nonnegative().optional(),
@@ -178,6 +185,13 @@ export const CallEvent = z.object({
     .optional(),
   vendorEventType: z.string().min(1),
   vendorStatus: z.string().optional(),
+  /** The kept raw request this event was normalised from (see the requests table). */
+  requestId: z.string().min(1).optional(),
+  /**
+   * Absent on events as first normalised; a renormalisation sets it (epoch ms of the run), and of two copies
+   * of one event the higher revision is folded.
+   */
+  revision: z.number().int().nonnegative().optional(),
 });
 export type CallEvent = z.infer<typeof CallEvent>;
 
@@ -196,6 +210,9 @@ export const CallEventDraft = CallEvent.omit({
   legId: true,
   relatedLegId: true,
   receivedAt: true,
+  requestId: true,
+  revision: true,
+  inferred: true,
 }).extend({ occurredAt: IsoTime.optional() });
 export type CallEventDraft = z.infer<typeof CallEventDraft>;
 

@@ -7,8 +7,10 @@ import { documentClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
 import { VendorId } from '../../shared/events';
 import { HttpError, jsonReply, validate } from '../../shared/http';
+import { sessionIdFor } from '../../shared/ids';
 import { createLogger, type HttpEvent, httpHandler } from '../../shared/middleware';
-import { CallReader, type TimeRangeCursor } from './store';
+import { DEFAULT_TENANT } from '../../shared/tenants';
+import { type CallDetail, CallReader, type TimeRangeCursor } from './store';
 
 /** A time-range query spans at most this many days; analysts wanting more use the table export. */
 export const MAX_RANGE_DAYS = 31;
@@ -48,30 +50,49 @@ const config = loadConfig(settings.pick({ callsTable: true, dynamodbEndpoint: tr
 const reader = new CallReader(documentClient({ endpoint: config.dynamodbEndpoint }), config.callsTable);
 const logger = createLogger('callhooks-calls');
 
+function callView(detail: CallDetail) {
+  return { ...detail.session, legs: detail.legs, timeline: detail.timeline };
+}
+
 async function getCall(event: HttpEvent) {
   const sessionId = event.pathParameters?.sessionId ?? '';
   const detail = await reader.get(sessionId, new Date());
   if (!detail) throw new HttpError(404, 'not_found', `No call session ${sessionId}.`);
-  return jsonReply(200, { ...detail.session, legs: detail.legs, timeline: detail.timeline });
+  return jsonReply(200, callView(detail));
 }
+
+const HOW_TO_LIST =
+  'List by start time with from and to (ISO-8601) and a tenantId or a connectionId, or look one call up with connectionId and vendorSessionId.';
 
 async function listCalls(event: HttpEvent) {
   const query = validate(ListQuery, event.queryStringParameters ?? {}, 'Query');
-  if (query.vendorSessionId !== undefined || (query.vendor !== undefined && query.from === undefined)) {
-    if (!query.vendor || !query.vendorSessionId) {
+  const now = new Date();
+  if (query.vendorSessionId !== undefined) {
+    if (!query.connectionId) {
       throw new HttpError(
         400,
         'invalid_request',
-        'Looking a call up by vendor session needs both vendor and vendorSessionId.',
+        `vendorSessionId needs connectionId: a vendor's session ids are only unique within one connection. ${HOW_TO_LIST}`,
       );
     }
-    return jsonReply(200, { items: await reader.byVendorSession(query.vendor, query.vendorSessionId) });
+    const detail = await reader.get(sessionIdFor(query.connectionId, query.vendorSessionId), now);
+    const session = detail?.session;
+    const fits = session && (!query.vendor || session.vendor === query.vendor);
+    return jsonReply(200, { items: fits ? [session] : [], nextCursor: null });
   }
-  if (!query.from || !query.to) {
+  if (!query.from || !query.to) throw new HttpError(400, 'invalid_request', HOW_TO_LIST);
+  if (query.vendor !== undefined) {
     throw new HttpError(
       400,
-      'invalid_request',
-      'Give either vendor and vendorSessionId, or a time range from and to (ISO-8601), e.g. ?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z.',
+      'unsupported_filter',
+      'The start-time indexes cannot filter by vendor: list one connection (connectionId) instead.',
+    );
+  }
+  if (query.tenantId !== undefined && query.connectionId !== undefined) {
+    throw new HttpError(
+      400,
+      'unsupported_filter',
+      'Give tenantId or connectionId, not both: a connection belongs to one tenant.',
     );
   }
   const from = new Date(query.from);
@@ -80,11 +101,15 @@ async function listCalls(event: HttpEvent) {
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
     throw new HttpError(400, 'invalid_request', `A time range may span at most ${MAX_RANGE_DAYS} days.`);
   }
+  const scope = query.connectionId
+    ? { connectionId: query.connectionId }
+    : { tenantId: query.tenantId ?? DEFAULT_TENANT };
   const page = await reader.byStartTime(
+    scope,
     from,
     to,
     query.limit,
-    { vendor: query.vendor, tenantId: query.tenantId, connectionId: query.connectionId },
+    now,
     query.cursor ? decodeCursor(query.cursor) : undefined,
   );
   return jsonReply(200, { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });

@@ -39,11 +39,17 @@ const CreateConnection = z
       .default('default'),
     auth: z.unknown(),
     settings: z.unknown().optional(),
+    /** How long a webhook of this connection has to be answered; the vendor's default when absent. */
+    answerDeadlineMs: z.number().int().min(200).max(10_000).optional(),
   })
   .strict();
 
 const ListQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: z.string().optional() })
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: z.string().optional(),
+    tenantId: z.string().min(1).optional(),
+  })
   .strict();
 
 const config = loadConfig(
@@ -78,6 +84,7 @@ function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Reado
     name: record.name,
     tenantId: record.tenantId,
     createdAt: record.createdAt,
+    ...(record.answerDeadlineMs !== undefined ? { answerDeadlineMs: record.answerDeadlineMs } : {}),
     settings: record.settings,
     webhookUrls: vendor ? webhookUrlsOf(vendor.meta, baseUrl, record.id, urlParams) : {},
   };
@@ -104,6 +111,7 @@ async function createConnection(event: HttpEvent) {
     name: input.name,
     tenantId: input.tenantId,
     createdAt: new Date().toISOString(),
+    ...(input.answerDeadlineMs !== undefined ? { answerDeadlineMs: input.answerDeadlineMs } : {}),
     settings: z.record(z.string(), z.unknown()).parse(connectionSettings.data ?? {}),
     secrets: z.record(z.string(), z.unknown()).parse(sealed.sealed.secrets),
   };
@@ -147,7 +155,7 @@ async function listConnections(event: HttpEvent) {
       );
     }
   }
-  const page = await store.list(query.limit, cursor);
+  const page = await store.list(query.tenantId, query.limit, cursor);
   const baseUrl = baseUrlOf(event, config.publicBaseUrl);
   return jsonReply(200, {
     items: page.items.map((record) => publicView(record, baseUrl)),

@@ -1,45 +1,43 @@
 /**
- * Lambda entry for the state fold, the target of the EventBridge rule on canonical events. Each event is
- * added to its session's history and the session and legs are folded again from the whole history, with
- * optimistic concurrency on the history's revision. An event that is not canonical, or a fold that keeps
- * losing races, fails the invocation so EventBridge/Lambda retry it and, at the end, the on-failure
- * destination keeps it.
+ * Lambda entry for the state fold. Its event source is the state queue: SQS FIFO, fed by the bus's rule on
+ * canonical events with the session id as message group, so one session's events come one at a time and in
+ * the order the queue took them, while different sessions fold side by side.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { documentClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
-import { CallEvent } from '../../shared/events';
-import { describeIssues, issuesOf } from '../../shared/http';
+import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';
-import { foldEvent } from './apply';
+import { foldBatch } from './batch';
 import { CallStateStore } from './store';
 
-const config = loadConfig(settings.pick({ callsTable: true, historyTtlDays: true, dynamodbEndpoint: true }));
+const config = loadConfig(
+  settings.pick({
+    callsTable: true,
+    historyTtlDays: true,
+    sessionRetentionDays: true,
+    dynamodbEndpoint: true,
+  }),
+);
 const store = new CallStateStore(
-  documentClient({ endpoint: config.dynamodbEndpoint }),
+  documentClient({ endpoint: config.dynamodbEndpoint, work: 'background' }),
   config.callsTable,
-  config.historyTtlDays,
+  {
+    historyTtlDays: config.historyTtlDays,
+    sessionRetentionDays: config.sessionRetentionDays,
+  },
 );
 const logger = createLogger('callhooks-state');
+const metrics = createMetrics('callhooks-state');
 
-export const handler = middy<EventBridgeEvent<string, unknown>, void>()
+export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (envelope) => {
-    const parsed = CallEvent.safeParse(envelope.detail);
-    if (!parsed.success) {
-      const reason = describeIssues(issuesOf(parsed.error));
-      logger.error('not a canonical call event', { eventBridgeId: envelope.id, reason });
-      throw new Error(`event ${envelope.id} is not a canonical call event: ${reason}`);
+  .handler(async (event) => {
+    try {
+      return await foldBatch(event.Records, { store, logger, metrics, now: () => new Date() });
+    } finally {
+      metrics.publish();
     }
-    const event = parsed.data;
-    const outcome = await foldEvent(store, event, () => new Date(), logger);
-    logger.info('event folded', {
-      outcome,
-      sessionId: event.sessionId,
-      eventId: event.eventId,
-      type: event.type,
-      vendor: event.vendor,
-    });
   });

@@ -2,10 +2,11 @@
  * The vendor adapter seam. A vendor is one folder: its metadata (meta.ts), its connection spec (what a user
  * posts to create a connection and what we keep of it), and its routes. Each route authenticates the raw
  * request, parses it, and turns it into canonical event drafts plus the HTTP reply the vendor expects.
- * The shared webhook wiring (webhook.ts) does everything else: connection lookup, ids, publishing, errors.
+ * The shared webhook wiring (webhook.ts) does everything else: connection lookup, the deadline, ids,
+ * recording durably, errors.
  */
 import type * as z from 'zod';
-import type { ScratchStore } from '../../shared/connection-store';
+import type { Scratch } from '../../shared/connection-store';
 import type { CallEventDraft } from '../../shared/events';
 import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../shared/http';
 import type { HttpMethod } from '../../shared/routes';
@@ -33,7 +34,22 @@ export interface WebhookReply {
   readonly body?: string;
 }
 
-export type AuthVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/**
+ * A replay or resend guard an authentication claimed (say, a MessageBird token id, which may be used
+ * once). The wiring settles it once it knows the outcome: `complete` with the answer given when the
+ * webhook was accepted, so a resend of it gets the same answer; `release` when it was not, so the vendor's
+ * retry of it is processed as new.
+ */
+export interface Guard {
+  complete(reply: WebhookReply, signal: AbortSignal): Promise<void>;
+  release(signal: AbortSignal): Promise<void>;
+}
+
+export type AuthVerdict =
+  | { readonly ok: true; readonly guard?: Guard }
+  /** The request was accepted before: answer it as then, without processing it again. */
+  | { readonly ok: true; readonly replay: WebhookReply }
+  | { readonly ok: false; readonly reason: string };
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -52,8 +68,10 @@ export interface RouteContext<Secrets, Settings> {
   /** When the webhook arrived; also the fallback occurrence time of events that carry no time. */
   readonly receivedAt: Date;
   readonly now: () => Date;
-  /** Short-lived per-connection state: issued tokens, replay caches, dialog turns. */
-  readonly store: ScratchStore;
+  /** Short-lived per-connection state: issued tokens, replay guards, dialog turns. Bound by the deadline. */
+  readonly store: Scratch;
+  /** Aborts when the route must stop and let the wiring answer (a live call's deadline). */
+  readonly signal: AbortSignal;
 }
 
 export interface RouteOutcome {
@@ -61,9 +79,14 @@ export interface RouteOutcome {
   readonly reply: WebhookReply;
   /**
    * Whether this reply answers a live call (the vendor waits on it): it is then given even when its events
-   * cannot be published. Defaults to the route's `answersCall`; 8x8's one URL takes both kinds.
+   * cannot be recorded. Defaults to the route's `answersCall`; 8x8's one URL takes both kinds.
    */
   readonly live?: boolean;
+  /**
+   * What was decided for a live call (the answer, the dialog turn), kept with the raw request so a
+   * renormalisation rebuilds the same events without deciding again.
+   */
+  readonly decision?: unknown;
 }
 
 /**
@@ -128,27 +151,57 @@ export interface RouteSpec<Input, Secrets, Settings> {
    * nothing. Undefined when the request is not a live call, which then gets a 503 or 500 as any other.
    */
   readonly fallback?: (request: WebhookRequest) => WebhookReply | undefined;
+  /**
+   * The events of a kept raw request, again, with today's normaliser and what was decided then. Without
+   * it, renormalising runs `handle` again, which must then be pure (use no scratch state).
+   */
+  readonly renormalise?: (
+    input: Input,
+    decision: unknown,
+    context: RouteContext<Secrets, Settings>,
+    request: WebhookRequest,
+  ) => readonly CallEventDraft[];
+  /** Whether verified requests of this route are kept (not for gettoken, whose body is the credential). */
+  readonly keepRaw?: boolean;
+  /** The body to keep: a route whose body carries a credential blanks it. */
+  readonly redactBody?: (body: Buffer) => Buffer;
 }
 
 /** A route as the wiring sees it: parse and handle closed over the route's own input type. */
 export interface VendorRoute<Secrets, Settings>
-  extends Omit<RouteSpec<never, Secrets, Settings>, 'parse' | 'handle'> {
+  extends Omit<RouteSpec<never, Secrets, Settings>, 'parse' | 'handle' | 'renormalise'> {
   readonly run: (
     request: WebhookRequest,
     context: RouteContext<Secrets, Settings>,
   ) => Promise<{ readonly ok: true; readonly outcome: RouteOutcome } | ({ readonly ok: false } & Rejection)>;
+  /** The drafts of a kept request, again (see RouteSpec.renormalise). */
+  readonly renormalise: (
+    request: WebhookRequest,
+    decision: unknown,
+    context: RouteContext<Secrets, Settings>,
+  ) => Promise<
+    { readonly ok: true; readonly events: readonly CallEventDraft[] } | ({ readonly ok: false } & Rejection)
+  >;
 }
 
 export function defineRoute<Input, Secrets, Settings>(
   spec: RouteSpec<Input, Secrets, Settings>,
 ): VendorRoute<Secrets, Settings> {
-  const { parse, handle, ...rest } = spec;
+  const { parse, handle, renormalise, ...rest } = spec;
   return {
     ...rest,
     run: async (request, context) => {
       const parsed = parse(request);
       if (!parsed.ok) return { ...parsed, status: parsed.status ?? 400 };
       return { ok: true, outcome: await handle(parsed.value, context, request) };
+    },
+    renormalise: async (request, decision, context) => {
+      const parsed = parse(request);
+      if (!parsed.ok) return { ...parsed, status: parsed.status ?? 400 };
+      const events = renormalise
+        ? renormalise(parsed.value, decision, context, request)
+        : (await handle(parsed.value, context, request)).events;
+      return { ok: true, events };
     },
   };
 }

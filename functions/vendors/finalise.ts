@@ -10,6 +10,10 @@ export interface Origin {
   readonly connectionId: string;
   readonly tenantId: string;
   readonly receivedAt: Date;
+  /** The kept raw request the events come from. */
+  readonly requestId?: string;
+  /** Set on a renormalisation: the copy with the higher revision is the one folded. */
+  readonly revision?: number;
 }
 
 /** Where a related leg lives in another vendor session (a RingCentral transfer to another call). */
@@ -46,8 +50,11 @@ export function finaliseEvents(drafts: readonly DraftWithPeer[], origin: Origin)
             ),
           }
         : {}),
-      occurredAt: occurredAt ?? receivedAt,
+      // One spelling of every time (toISOString), so times compare as strings wherever they are kept.
+      occurredAt: new Date(occurredAt ?? receivedAt).toISOString(),
       receivedAt,
+      ...(origin.requestId ? { requestId: origin.requestId } : {}),
+      ...(origin.revision !== undefined ? { revision: origin.revision } : {}),
     };
     return CallEvent.parse(event);
   });

@@ -14,6 +14,8 @@ export interface VendorRouteMeta {
   readonly path: string;
   /** True when the vendor waits for the HTTP response to know what to do with a live call. */
   readonly answersCall: boolean;
+  /** Path parameters that are secrets (a URL token): never written down, in a kept request or a log. */
+  readonly secretParams?: readonly string[];
 }
 
 export interface VendorMeta {
@@ -27,8 +29,17 @@ export interface VendorMeta {
   readonly webhookUrls: Readonly<Record<string, string>>;
   /** Lambda timeout. Calls that answer a live call also keep an internal deadline well inside it. */
   readonly timeoutSeconds: number;
-  /** How long a live-call answer may take before we give the safe fallback instead. */
+  /**
+   * The time a webhook has from arrival to answer: a live call's answer (the safe fallback when deciding
+   * cannot finish), and for any other webhook the time to record it or answer 503. A connection may set
+   * its own (`answerDeadlineMs`).
+   */
   readonly answerDeadlineMs: number;
+  /**
+   * How long a call may go without any event before the sweeper closes it (legs ended, disposition
+   * `inferred`): shorter for a call never answered, longer once someone talks (talk produces no events).
+   */
+  readonly staleAfterMinutes: { readonly unanswered: number; readonly answered: number };
 }
 
 export function defineVendor<const M extends VendorMeta>(meta: M): M {

@@ -1,38 +1,69 @@
 /**
- * The webhook wiring shared by every vendor Lambda: find the route and the connection, authenticate the
- * raw request, let the vendor parse and normalise it, give the events their ids, publish them, and answer
- * in the vendor's dialect. A route that answers a live call is answered before its deadline whatever
- * happens downstream; any other route answers 503 when its events could not be published, so the vendor's
- * retry (deduplicated by event id) is not lost.
+ * The webhook wiring shared by every vendor Lambda, in the stages a webhook goes through:
+ *   request → connection → authenticate → decide (under the deadline) → record durably → answer.
+ * A webhook is answered 2xx only once it is recorded: its events on the bus and its raw request in the
+ * requests table, or whatever of that did not make it in the outbox. A route that answers a live call is
+ * answered before its deadline whatever stalls (the connection's fallback when deciding cannot finish);
+ * any other route answers 503 when it could not be recorded, so the vendor retries.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { documentClient, eventBridgeClient } from '../../shared/aws';
+import * as z from 'zod';
+import { documentClient, eventBridgeClient, sqsClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
-import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
+import {
+  type ConnectionRecord,
+  ConnectionStore,
+  type Scratch,
+  ScratchStore,
+} from '../../shared/connection-store';
 import type { CallEvent } from '../../shared/events';
-import { assertBodySize, HttpError, lowerCaseHeaders, originOf, rawBody } from '../../shared/http';
+import { HttpError, lowerCaseHeaders, MAX_BODY_BYTES, originOf, rawBody } from '../../shared/http';
+import { type CallMetrics, createMetrics } from '../../shared/metrics';
 import { createLogger, type HttpEvent, type HttpResult, httpHandler } from '../../shared/middleware';
+import { OutboxSender } from '../../shared/outbox';
+import { EventPublisher } from '../../shared/publish';
+import {
+  keptBody,
+  keptHeaders,
+  keptReply,
+  newRequestId,
+  type RawRequest,
+  RequestStore,
+} from '../../shared/raw-requests';
 import { type HttpMethod, hookRoutePath, onPublicBase } from '../../shared/routes';
 import type {
+  Guard,
   Rejection,
   RouteContext,
+  RouteOutcome,
   VendorAdapter,
   VendorRoute,
   WebhookReply,
   WebhookRequest,
 } from './adapter';
+import { ConnectionCache, raceAbort } from './connection-cache';
 import { finaliseEvents } from './finalise';
 import type { VendorRouteMeta } from './meta';
-import { EventPublisher } from './publish';
+import { type Recorded, type RecorderDependencies, record } from './record';
 
-export interface WebhookDependencies {
+export interface WebhookDependencies extends RecorderDependencies {
   readonly connections: ConnectionStore;
-  readonly publisher: EventPublisher;
+  /** The scratch state of one connection. */
+  readonly scratch: (connectionId: string) => ScratchStore;
   readonly logger: Logger;
+  readonly metrics?: CallMetrics;
   readonly now: () => Date;
   readonly publicBaseUrl: string | undefined;
 }
+
+/** Every answer names the request it answers, so a vendor's support ticket can point at it. */
+export const REQUEST_ID_HEADER = 'x-callhooks-request-id';
+
+/** Kept back from the deadline for answering once everything else is done. */
+const ANSWER_MARGIN_MS = 40;
+/** Kept back from the Lambda timeout: an answer after it is no answer. */
+const LAMBDA_MARGIN_MS = 300;
 
 const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
@@ -70,11 +101,15 @@ export function urlAsCalled(event: HttpEvent, publicBaseUrl: string | undefined)
   return publicBaseUrl ? onPublicBase(publicBaseUrl, pathAndQuery) : `${originOf(event)}${pathAndQuery}`;
 }
 
-function toResult(reply: WebhookReply): HttpResult {
-  return { statusCode: reply.status, headers: { ...reply.headers }, body: reply.body ?? '' };
+function toResult(reply: WebhookReply, requestId: string): HttpResult {
+  return {
+    statusCode: reply.status,
+    headers: { ...reply.headers, [REQUEST_ID_HEADER]: requestId },
+    body: reply.body ?? '',
+  };
 }
 
-function defaultRejection(rejection: Rejection): WebhookReply {
+function jsonRejection(rejection: Rejection): WebhookReply {
   const { status, code, message, issues } = rejection;
   return {
     status,
@@ -83,46 +118,104 @@ function defaultRejection(rejection: Rejection): WebhookReply {
   };
 }
 
-function defaultDependencies(): WebhookDependencies {
+function defaultDependencies(vendor: string): WebhookDependencies {
   const config = loadConfig(
     settings.pick({
       connectionsTable: true,
+      scratchTable: true,
+      requestsTable: true,
       eventBusName: true,
+      outboxQueueUrl: true,
+      rawRequestRetentionDays: true,
       publicBaseUrl: true,
       dynamodbEndpoint: true,
       eventBridgeEndpoint: true,
+      sqsEndpoint: true,
     }),
   );
+  const db = documentClient({ endpoint: config.dynamodbEndpoint });
   return {
-    connections: new ConnectionStore(
-      documentClient({ endpoint: config.dynamodbEndpoint }),
-      config.connectionsTable,
-    ),
+    connections: new ConnectionStore(db, config.connectionsTable),
+    scratch: (connectionId) => new ScratchStore(db, config.scratchTable, connectionId),
     publisher: new EventPublisher(
       eventBridgeClient({ endpoint: config.eventBridgeEndpoint }),
       config.eventBusName,
     ),
+    requests: new RequestStore(db, config.requestsTable, config.rawRequestRetentionDays),
+    outbox: new OutboxSender(sqsClient({ endpoint: config.sqsEndpoint }), config.outboxQueueUrl),
     logger: createLogger('callhooks-webhook'),
+    metrics: createMetrics('callhooks-webhook', { vendor }),
     now: () => new Date(),
     publicBaseUrl: config.publicBaseUrl,
   };
 }
 
-interface Decided {
-  readonly reply: WebhookReply;
-  readonly events: CallEvent[];
-  readonly live: boolean | undefined;
-}
-
 function isComplete(overrides: Partial<WebhookDependencies>): overrides is WebhookDependencies {
   return (
     overrides.connections !== undefined &&
+    overrides.scratch !== undefined &&
     overrides.publisher !== undefined &&
+    overrides.requests !== undefined &&
+    overrides.outbox !== undefined &&
     overrides.logger !== undefined &&
     overrides.now !== undefined &&
     'publicBaseUrl' in overrides
   );
 }
+
+/** A vendor's routes by route key, as API Gateway names them. */
+export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Settings>) {
+  const routes = new Map<string, { route: VendorRoute<Secrets, Settings>; routeMeta: VendorRouteMeta }>();
+  for (const routeMeta of adapter.meta.routes) {
+    const route = adapter.routes.find((candidate) => candidate.name === routeMeta.name);
+    if (!route)
+      throw new Error(`${adapter.meta.id}: route ${routeMeta.name} has metadata but no implementation`);
+    for (const method of routeMeta.methods) {
+      routes.set(`${method} ${hookRoutePath(adapter.meta.id, routeMeta.path)}`, { route, routeMeta });
+    }
+  }
+  return routes;
+}
+
+/** What a route's handler sees of a connection: its settings and secrets, checked against the vendor's schemas. */
+export function routeContextOf<Secrets, Settings>(
+  adapter: VendorAdapter<Secrets, Settings>,
+  record: ConnectionRecord,
+  extra: { receivedAt: Date; now: () => Date; store: Scratch; signal: AbortSignal },
+): RouteContext<Secrets, Settings> {
+  const secrets = adapter.connection.secrets.safeParse(record.secrets);
+  const connectionSettings = adapter.connection.settings.safeParse(record.settings);
+  if (!secrets.success || !connectionSettings.success) {
+    throw new Error(`stored connection ${record.id} does not match the ${adapter.meta.id} connection schema`);
+  }
+  return {
+    connection: { id: record.id, name: record.name, tenantId: record.tenantId },
+    secrets: secrets.data,
+    settings: connectionSettings.data,
+    ...extra,
+  };
+}
+
+/** The request path as kept: secret path parameters (a URL token) named, never written down. */
+export function keptPath(
+  rawPath: string,
+  routeMeta: VendorRouteMeta,
+  pathParameters: Readonly<Record<string, string>>,
+) {
+  let path = rawPath;
+  for (const name of routeMeta.secretParams ?? []) {
+    const value = pathParameters[name];
+    if (value)
+      path = path
+        .split(`/${encodeURIComponent(value)}`)
+        .join(`/{${name}}`)
+        .split(`/${value}`)
+        .join(`/{${name}}`);
+  }
+  return path;
+}
+
+const AnswerDeadline = z.number().int().min(200).max(10_000);
 
 export function createWebhookHandler<Secrets, Settings>(
   adapter: VendorAdapter<Secrets, Settings>,
@@ -131,43 +224,57 @@ export function createWebhookHandler<Secrets, Settings>(
   // The environment is read only for what the caller did not supply (tests supply everything).
   const deps: WebhookDependencies = isComplete(overrides)
     ? overrides
-    : { ...defaultDependencies(), ...overrides };
+    : { ...defaultDependencies(adapter.meta.id), ...overrides };
   const { meta } = adapter;
   const logger = deps.logger.createChild({ persistentKeys: { vendor: meta.id } });
-  const routes = new Map<string, { route: VendorRoute<Secrets, Settings>; routeMeta: VendorRouteMeta }>();
-  for (const routeMeta of meta.routes) {
-    const route = adapter.routes.find((candidate) => candidate.name === routeMeta.name);
-    if (!route) throw new Error(`${meta.id}: route ${routeMeta.name} has metadata but no implementation`);
-    for (const method of routeMeta.methods) {
-      routes.set(`${method} ${hookRoutePath(meta.id, routeMeta.path)}`, { route, routeMeta });
-    }
-  }
+  const metrics = deps.metrics;
+  const routes = routeTable(adapter);
+  const cache = new ConnectionCache(deps.connections);
 
-  return httpHandler(logger, async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+  const handler = httpHandler(logger, async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const started = Date.now();
+    try {
+      return await handle(event, context, started);
+    } finally {
+      metrics?.timing('AcceptMs', Date.now() - started);
+      metrics?.publish();
+    }
+  });
+  return handler;
+
+  async function handle(event: HttpEvent, context: Context, started: number): Promise<HttpResult> {
+    // --- request ---------------------------------------------------------------------------------------
     const found = routes.get(event.routeKey);
     const method = methodOf(event.requestContext.http.method);
     if (!found || !method)
       throw new HttpError(404, 'unknown_route', `No ${meta.displayName} route ${event.routeKey}.`);
     const { route, routeMeta } = found;
     const connectionId = event.pathParameters?.connectionId ?? '';
+    const receivedAt = deps.now();
+    const requestId = newRequestId(receivedAt);
     // Keys go on each line rather than on the logger: the local runtime runs invocations side by side.
-    const keys = { route: routeMeta.name, connectionId };
-
+    const keys = { route: routeMeta.name, connectionId, requestId };
     const body = rawBody(event);
     const headers = lowerCaseHeaders(event.headers);
+    const pathParameters = Object.fromEntries(
+      Object.entries(event.pathParameters ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, v]])),
+    );
     const request: WebhookRequest = {
       method,
       url: urlAsCalled(event, deps.publicBaseUrl),
       rawQuery: event.rawQueryString ?? '',
       query: parseQuery(event.rawQueryString ?? ''),
-      pathParameters: Object.fromEntries(
-        Object.entries(event.pathParameters ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, v]])),
-      ),
+      pathParameters,
       headers,
       body,
       contentType: headers['content-type'],
     };
+    const lambdaDeadline = started + context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS;
+    let deadline = Math.min(started + meta.answerDeadlineMs, lambdaDeadline);
+    const signalUntil = (margin = ANSWER_MARGIN_MS) =>
+      AbortSignal.timeout(Math.max(1, deadline - Date.now() - margin));
+
+    const reply = (answer: WebhookReply): HttpResult => toResult(answer, requestId);
     const reject = (rejection: Rejection): HttpResult => {
       logger.info('webhook rejected', {
         ...keys,
@@ -175,143 +282,257 @@ export function createWebhookHandler<Secrets, Settings>(
         code: rejection.code,
         reason: rejection.message,
       });
-      return toResult(route.reject?.(rejection, request) ?? defaultRejection(rejection));
+      if (rejection.status === 503) metrics?.count('WebhooksRetryLater');
+      else metrics?.countBy('WebhooksRejected', { reason: rejection.code });
+      return reply(route.reject?.(rejection, request) ?? jsonRejection(rejection));
+    };
+    const retryLater = (message: string): HttpResult => reject({ status: 503, code: 'unavailable', message });
+    /** A live call gets the vendor's safe answer; anything else is asked to come again. */
+    const cannotDecide = (live: boolean, why: string, error: unknown): HttpResult => {
+      const safe = live ? route.fallback?.(request) : undefined;
+      if (safe) {
+        logger.error(`${why}; answering with the safe fallback`, {
+          ...keys,
+          error,
+          ms: Date.now() - started,
+        });
+        metrics?.count('LiveFallbackAnswers');
+        return reply(safe);
+      }
+      logger.error(why, { ...keys, error });
+      return retryLater('Temporarily unable to process; retry later.');
     };
 
-    try {
-      assertBodySize(body);
-    } catch (error) {
-      if (error instanceof HttpError) return reject(error);
-      throw error;
+    if (body.byteLength > MAX_BODY_BYTES) {
+      return reject({
+        status: 413,
+        code: 'body_too_large',
+        message: `Request body is ${body.byteLength} bytes; the limit is ${MAX_BODY_BYTES} bytes.`,
+      });
     }
-
     const preflight = route.preflight?.(request);
     if (preflight) {
       logger.info('webhook handshake answered', { ...keys, status: preflight.status });
-      return toResult(preflight);
+      return reply(preflight);
     }
 
-    let record: ConnectionRecord | undefined;
-    try {
-      record = await deps.connections.get(connectionId);
-    } catch (error) {
-      const safe = routeMeta.answersCall ? route.fallback?.(request) : undefined;
-      if (safe) {
-        logger.error('connection store unreachable; answering with the safe fallback', { ...keys, error });
-        return toResult(safe);
-      }
-      logger.error('connection store unreachable', { ...keys, error });
-      return reject({
-        status: 503,
-        code: 'unavailable',
-        message: 'Temporarily unable to process; retry later.',
-      });
+    // --- connection ------------------------------------------------------------------------------------
+    const lookup = await cache.get(connectionId, signalUntil());
+    if (lookup.kind === 'unavailable') {
+      return cannotDecide(routeMeta.answersCall, 'connection store unreachable', lookup.error);
     }
-    if (!record || record.vendor !== meta.id) {
+    if (lookup.kind === 'missing' || lookup.record.vendor !== meta.id) {
       return reject({
         status: 404,
         code: 'unknown_connection',
         message: `No ${meta.displayName} connection ${connectionId}.`,
       });
     }
-    const secrets = adapter.connection.secrets.safeParse(record.secrets);
-    const connectionSettings = adapter.connection.settings.safeParse(record.settings);
-    if (!secrets.success || !connectionSettings.success) {
-      throw new Error(`stored connection ${record.id} does not match the ${meta.id} connection schema`);
-    }
+    const connection = lookup.record;
+    const ownDeadline = AnswerDeadline.safeParse(connection.answerDeadlineMs);
+    if (ownDeadline.success) deadline = Math.min(started + ownDeadline.data, lambdaDeadline);
 
-    const receivedAt = deps.now();
-    const routeContext: RouteContext<Secrets, Settings> = {
-      connection: { id: record.id, name: record.name, tenantId: record.tenantId },
-      secrets: secrets.data,
-      settings: connectionSettings.data,
+    // --- authenticate and decide, under the deadline --------------------------------------------------
+    const decideSignal = signalUntil(recordReserveMs(deadline - started));
+    const routeContext = routeContextOf(adapter, connection, {
       receivedAt,
       now: deps.now,
-      store: deps.connections.scratch(record.id),
-    };
-
-    let decided: Decided | HttpResult;
+      store: deps.scratch(connection.id).within(decideSignal),
+      signal: decideSignal,
+    });
+    let guard: Guard | undefined;
+    let outcome: RouteOutcome;
     try {
-      decided = await decide(route, request, routeContext, record, reject);
-    } catch (error) {
-      // A live call must still be answered: whatever broke (the scratch store, a normaliser bug), give
-      // the vendor's safe answer and keep the error for the operator.
-      const safe = routeMeta.answersCall ? route.fallback?.(request) : undefined;
-      if (safe) {
-        logger.error('could not decide; answering with the safe fallback', { ...keys, error });
-        return toResult(safe);
+      const verdict = await raceAbort(
+        Promise.resolve(route.authenticate(request, routeContext)),
+        decideSignal,
+      );
+      if (!verdict.ok) return reject({ status: 401, code: 'unauthenticated', message: verdict.reason });
+      if ('replay' in verdict) {
+        logger.info('webhook answered as before', { ...keys, status: verdict.replay.status });
+        metrics?.count('WebhooksAccepted');
+        return reply(verdict.replay);
       }
-      throw error;
+      guard = verdict.guard;
+      const result = await raceAbort(route.run(request, routeContext), decideSignal);
+      if (!result.ok) {
+        await settle(guard, 'release', keys);
+        return reject(result);
+      }
+      outcome = result.outcome;
+    } catch (error) {
+      if (error instanceof HttpError) {
+        await settle(guard, 'release', keys);
+        return reject(error);
+      }
+      await settle(guard, 'release', keys);
+      const answer = cannotDecide(routeMeta.answersCall, 'could not decide in time', error);
+      if (routeMeta.answersCall && answer.statusCode !== 503) {
+        // The caller is answered; keep what came in, so it can be renormalised once we can decide again.
+        await recordDurably(
+          [],
+          rawRequestOf(
+            route,
+            request,
+            routeMeta,
+            connection,
+            requestId,
+            receivedAt,
+            [],
+            undefined,
+            'fallback',
+            answer,
+          ),
+          true,
+          keys,
+        );
+      }
+      return answer;
     }
-    if (!('reply' in decided)) return decided;
-    const { events } = decided;
-    const live = decided.live ?? routeMeta.answersCall;
-    const published = await publishWithin(
-      events,
-      live,
-      meta.answerDeadlineMs - (Date.now() - started),
-      context,
-    );
+
+    // --- record durably, then answer -------------------------------------------------------------------
+    const events = finaliseEvents(outcome.events, {
+      vendor: meta.id,
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      receivedAt,
+      requestId,
+    });
+    const live = outcome.live ?? routeMeta.answersCall;
+    const answer = reply(outcome.reply);
+    const raw =
+      route.keepRaw === false
+        ? undefined
+        : rawRequestOf(
+            route,
+            request,
+            routeMeta,
+            connection,
+            requestId,
+            receivedAt,
+            events,
+            outcome.decision,
+            'processed',
+            answer,
+          );
+    const recorded = await recordDurably(events, raw, live, keys);
     const summary = {
       ...keys,
-      status: decided.reply.status,
+      status: outcome.reply.status,
       events: events.length,
       types: events.map((e) => e.type),
       sessionId: events[0]?.sessionId,
+      recorded: recorded.kind,
       ms: Date.now() - started,
     };
-    if (!published.ok) {
-      // The events go into the log whole (they hold no secrets) so an operator can replay them from there.
-      logger.error('events not published', { ...summary, error: published.error, unpublished: events });
-      if (!live) {
-        return reject({
-          status: 503,
-          code: 'publish_failed',
-          message: 'Events could not be recorded; retry later.',
+    if (recorded.kind === 'failed' && !live) {
+      await settle(guard, 'release', keys);
+      return retryLater('Events could not be recorded; retry later.');
+    }
+    await settle(guard, outcome.reply, keys);
+    metrics?.count('WebhooksAccepted');
+    if (live) metrics?.timing('LiveAnswerMs', Date.now() - started);
+    logger.info('webhook processed', summary);
+    return answer;
+
+    async function settle(
+      guardToSettle: Guard | undefined,
+      how: 'release' | WebhookReply,
+      lineKeys: Record<string, string>,
+    ) {
+      if (!guardToSettle) return;
+      try {
+        // Settling never holds the answer past the deadline; a guard left in progress expires on its own.
+        const signal = AbortSignal.timeout(Math.max(50, deadline - Date.now()));
+        if (how === 'release') await guardToSettle.release(signal);
+        else await guardToSettle.complete(how, signal);
+      } catch (error) {
+        logger.warn('replay guard not settled', { ...lineKeys, error });
+      }
+    }
+
+    function recordReserveMs(total: number): number {
+      // Recording is two calls side by side and, at worst, one more: give it at least a third of the time.
+      return Math.max(150, Math.min(900, Math.floor(total / 3)));
+    }
+
+    async function recordDurably(
+      toRecord: readonly CallEvent[],
+      rawRecord: RawRequest | undefined,
+      isLive: boolean,
+      lineKeys: Record<string, string>,
+    ): Promise<Recorded> {
+      const result = await record(deps, { events: toRecord, raw: rawRecord }, deadline - ANSWER_MARGIN_MS);
+      const published =
+        result.kind === 'recorded'
+          ? toRecord.length
+          : result.kind === 'outbox'
+            ? toRecord.length - result.events
+            : 0;
+      if (published > 0) metrics?.count('EventsPublished', published);
+      if (rawRecord && (result.kind === 'recorded' || (result.kind === 'outbox' && !result.raw)))
+        metrics?.count('RawRequestsKept');
+      if (result.kind === 'outbox') {
+        metrics?.count('EventsToOutbox', result.events + (result.raw ? 1 : 0));
+        logger.warn('webhook recorded through the outbox', {
+          ...lineKeys,
+          events: result.events,
+          raw: result.raw,
+          reasons: result.reasons,
         });
       }
-    } else {
-      logger.info('webhook processed', summary);
-    }
-    return toResult(decided.reply);
-  });
-
-  /** Authenticate, parse and handle: a reply with its events, or the rejection already rendered. */
-  async function decide(
-    route: VendorRoute<Secrets, Settings>,
-    request: WebhookRequest,
-    routeContext: RouteContext<Secrets, Settings>,
-    record: ConnectionRecord,
-    reject: (rejection: Rejection) => HttpResult,
-  ): Promise<Decided | HttpResult> {
-    const verdict = await route.authenticate(request, routeContext);
-    if (!verdict.ok) return reject({ status: 401, code: 'unauthenticated', message: verdict.reason });
-    const result = await route.run(request, routeContext);
-    if (!result.ok) return reject(result);
-    const events = finaliseEvents(result.outcome.events, {
-      vendor: meta.id,
-      connectionId: record.id,
-      tenantId: record.tenantId,
-      receivedAt: routeContext.receivedAt,
-    });
-    return { reply: result.outcome.reply, events, live: result.outcome.live };
-  }
-
-  async function publishWithin(
-    events: readonly CallEvent[],
-    live: boolean,
-    answerBudgetMs: number,
-    context: Context,
-  ): Promise<{ ok: true } | { ok: false; error: unknown }> {
-    if (events.length === 0) return { ok: true };
-    // Keep a margin before the Lambda timeout; a live call's answer also keeps its own deadline.
-    const lambdaBudget = context.getRemainingTimeInMillis() - 300;
-    const budget = Math.max(50, live ? Math.min(answerBudgetMs, lambdaBudget) : lambdaBudget);
-    try {
-      await deps.publisher.publish(events, AbortSignal.timeout(budget));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, error };
+      if (result.kind === 'failed') {
+        // Only the ids: a log line is no place for a caller's number, and no way to keep an event.
+        logger.error(
+          isLive
+            ? 'live call answered, but its events could not be recorded'
+            : 'webhook could not be recorded',
+          {
+            ...lineKeys,
+            eventIds: toRecord.map((e) => e.eventId),
+            reasons: result.reasons,
+          },
+        );
+        if (isLive) metrics?.count('EventsUnrecorded', Math.max(1, toRecord.length));
+      }
+      return result;
     }
   }
+}
+
+/** The raw request as kept: credentials out, secret path segments named, the answer it got. */
+export function rawRequestOf(
+  route: Pick<VendorRoute<unknown, unknown>, 'redactBody'>,
+  request: WebhookRequest,
+  routeMeta: VendorRouteMeta,
+  connection: ConnectionRecord,
+  requestId: string,
+  receivedAt: Date,
+  events: readonly CallEvent[],
+  decision: unknown,
+  outcome: RawRequest['outcome'],
+  answer: HttpResult,
+): RawRequest {
+  const url = new URL(request.url);
+  return {
+    requestId,
+    connectionId: connection.id,
+    tenantId: connection.tenantId,
+    vendor: connection.vendor,
+    route: routeMeta.name,
+    receivedAt: receivedAt.toISOString(),
+    method: request.method,
+    path: keptPath(url.pathname, routeMeta, request.pathParameters),
+    rawQuery: request.rawQuery,
+    headers: keptHeaders(request.headers),
+    ...keptBody(route.redactBody ? route.redactBody(request.body) : request.body),
+    eventIds: events.map((event) => event.eventId),
+    ...(decision === undefined ? {} : { decision }),
+    outcome,
+    reply: keptReply({
+      status: answer.statusCode ?? 200,
+      headers: Object.fromEntries(Object.entries(answer.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      body: typeof answer.body === 'string' ? answer.body : undefined,
+    }),
+  };
 }

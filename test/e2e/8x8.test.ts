@@ -15,6 +15,8 @@ const post = (body: string, authorization: string | null = SECRET) =>
     body,
   });
 
+let connectionId: string;
+
 beforeAll(async () => {
   runtime = await startTestRuntime();
   const connection = await runtime.createConnection({
@@ -24,6 +26,7 @@ beforeAll(async () => {
     auth: { httpAuthHeader: SECRET },
   });
   webhook = connection.webhookUrls.webhook ?? '';
+  connectionId = connection.id;
 });
 
 afterAll(async () => {
@@ -115,7 +118,7 @@ describe('8x8 through the local runtime', () => {
 
     const found = await runtime.api(
       'GET',
-      '/v1/calls?vendor=8x8&vendorSessionId=1f048a84-ea6d-11ee-911b-078f7290bf52',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=1f048a84-ea6d-11ee-911b-078f7290bf52`,
     );
     expect(found.status).toBe(200);
     const items = (found.json as { items: { sessionId: string }[] }).items;
@@ -152,7 +155,7 @@ describe('8x8 through the local runtime', () => {
     // Every distinct event once in the timeline, however often it was delivered.
     const timeline = (detail.json as { timeline: { eventId: string }[] }).timeline;
     expect(new Set(timeline.map((event) => event.eventId)).size).toBe(timeline.length);
-    expect(runtime.deadLetters()).toEqual([]);
+    expect(runtime.deadLetters()).toBe(0);
   });
 
   it('ends a session in the disposition the summary reports, even when it arrives first', async () => {
@@ -163,7 +166,7 @@ describe('8x8 through the local runtime', () => {
     expect(reply.status).toBe(200);
     const found = await runtime.api(
       'GET',
-      '/v1/calls?vendor=8x8&vendorSessionId=47f19e66-2163-11ee-8ccd-27b543a164ea',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=47f19e66-2163-11ee-8ccd-27b543a164ea`,
     );
     expect(found.json).toMatchObject({
       items: [{ status: 'ended', disposition: 'error', error: { code: '-2004' } }],

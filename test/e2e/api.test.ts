@@ -195,7 +195,7 @@ describe('read API', () => {
   });
 
   it('finds a session by the vendor’s own id and returns it with legs and timeline', async () => {
-    const found = await runtime.api('GET', '/v1/calls?vendor=8x8&vendorSessionId=reads-5');
+    const found = await runtime.api('GET', `/v1/calls?connectionId=${connectionId}&vendorSessionId=reads-5`);
     const items = (found.json as { items: { sessionId: string; connectionId: string }[] }).items.filter(
       (item) => item.connectionId === connectionId,
     );
@@ -231,22 +231,25 @@ describe('read API', () => {
 });
 
 describe('secrets', () => {
-  it('never reach responses, events, logs or the exported calls table', async () => {
+  it('never reach responses, events, logs, the exported calls table or the kept raw requests', async () => {
     await runtime.settle();
     const client = new DynamoDBClient({
       endpoint: inject('dynamoEndpoint'),
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
     });
-    const calls = await client.send(new ScanCommand({ TableName: 'callhooks-calls' }));
+    const calls = await client.send(new ScanCommand({ TableName: runtime.runtime.tableNames.calls }));
+    const requests = await client.send(new ScanCommand({ TableName: runtime.runtime.tableNames.requests }));
     client.destroy();
     const table = JSON.stringify(calls.Items);
+    const kept = JSON.stringify(requests.Items);
     const events = JSON.stringify(runtime.published());
     const logs = logged.join('');
 
     expect(calls.Items?.length).toBeGreaterThan(0);
+    expect(requests.Items?.length).toBeGreaterThan(0);
     expect(logs).toContain('webhook processed');
-    for (const haystack of [table, events, logs]) {
+    for (const haystack of [table, kept, events, logs]) {
       expect(haystack).not.toContain(SECRET);
       expect(haystack).not.toContain('api-test-secret');
       expect(haystack).not.toContain(SECRET_HASH);

@@ -17,7 +17,7 @@ const get = (query: string, url = webhook) => runtime.request(`${url}?${query}`)
 async function sessionOf(vendorSessionId: string) {
   const found = await runtime.api(
     'GET',
-    `/v1/calls?vendor=focalscope&vendorSessionId=${encodeURIComponent(vendorSessionId)}`,
+    `/v1/calls?connectionId=${connectionId}&vendorSessionId=${encodeURIComponent(vendorSessionId)}`,
   );
   expect(found.status).toBe(200);
   const items = (found.json as { items: { sessionId: string }[] }).items;
@@ -206,6 +206,6 @@ describe('FocalScope through the local runtime', () => {
       ['923041af-adb5-a8ae-f29c-e60ea5e17448', 'ended', 'completed'],
       ['bfa2dbc8-ab8a-34c8-f243-c2aad8c446ff', 'ended', 'completed'],
     ]);
-    expect(runtime.deadLetters()).toEqual([]);
+    expect(runtime.deadLetters()).toBe(0);
   });
 });

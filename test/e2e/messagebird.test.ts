@@ -50,6 +50,8 @@ async function send(url: string, options: SendOptions = {}) {
   });
 }
 
+let connectionId: string;
+
 beforeAll(async () => {
   runtime = await startTestRuntime();
   const connection = await runtime.createConnection({
@@ -60,6 +62,7 @@ beforeAll(async () => {
     settings: { defaultCallFlow },
   });
   urls = { callFlow: connection.webhookUrls.callFlow ?? '', events: connection.webhookUrls.events ?? '' };
+  connectionId = connection.id;
 });
 
 afterAll(async () => {
@@ -151,12 +154,13 @@ describe('MessageBird through the local runtime', () => {
         { body: body.replace('starting', 'ended'), token: fresh },
       ];
       for (const attempt of attempts) replies.push((await send(urls.events, attempt)).status);
-      // The genuine request goes through once; the same token again is a replay.
+      // The genuine request goes through once; the same token again is MessageBird resending it, and gets
+      // the same answer without being processed again.
       replies.push((await send(urls.events, { body, token: fresh })).status);
       replies.push((await send(urls.events, { body, token: fresh })).status);
     });
 
-    expect(replies).toEqual([401, 401, 401, 401, 401, 200, 401]);
+    expect(replies).toEqual([401, 401, 401, 401, 401, 200, 200]);
     expect(published).toBe(1); // the session.started of the one genuine delivery
   });
 
@@ -201,7 +205,10 @@ describe('MessageBird through the local runtime', () => {
     }
     await runtime.settle();
 
-    const found = await runtime.api('GET', `/v1/calls?vendor=messagebird&vendorSessionId=${CALL_ID}`);
+    const found = await runtime.api(
+      'GET',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=${CALL_ID}`,
+    );
     expect(found.status).toBe(200);
     const items = Found.parse(found.json).items;
     expect(items).toHaveLength(1);
@@ -246,7 +253,7 @@ describe('MessageBird through the local runtime', () => {
     expect(new Set(timeline.map((event) => event.eventId)).size).toBe(timeline.length);
     expect(timeline.filter((event) => event.type === 'action.requested')).toHaveLength(2);
     expect(timeline.filter((event) => event.type === 'leg.ended')).toHaveLength(2);
-    expect(runtime.deadLetters()).toEqual([]);
+    expect(runtime.deadLetters()).toBe(0);
   });
 
   it('ends the customer-reported unanswered call as no_answer', async () => {
@@ -256,7 +263,10 @@ describe('MessageBird through the local runtime', () => {
     await runtime.settle();
 
     expect(reply.status).toBe(200);
-    const found = await runtime.api('GET', '/v1/calls?vendor=messagebird&vendorSessionId=%3Credacted%3E');
+    const found = await runtime.api(
+      'GET',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=%3Credacted%3E`,
+    );
     expect(found.json).toMatchObject({ items: [{ status: 'ended', disposition: 'no_answer' }] });
   });
 });

@@ -33,8 +33,14 @@ function bundledInputs(metafilePath: string): string[] {
 const initEnvironment = {
   [functionEnv.callsTable]: 'calls',
   [functionEnv.connectionsTable]: 'connections',
+  [functionEnv.scratchTable]: 'scratch',
+  [functionEnv.requestsTable]: 'requests',
   [functionEnv.eventBusName]: 'bus',
+  [functionEnv.outboxQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/outbox',
+  [functionEnv.stateQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/state.fifo',
   [functionEnv.historyTtlDays]: '90',
+  [functionEnv.sessionRetentionDays]: '400',
+  [functionEnv.rawRequestRetentionDays]: '30',
   AWS_REGION: 'eu-west-1',
 };
 

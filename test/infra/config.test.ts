@@ -31,7 +31,11 @@ describe('stack configuration', () => {
     ['an unknown removal policy', { ...valid, removalPolicy: 'delete' }, /removalPolicy/],
     ['a retention CloudWatch Logs does not offer', { ...valid, logRetentionDays: 31 }, /logRetentionDays/],
     ['a misspelt key', { ...valid, historyTTLDays: 30 }, /historyTTLDays/],
-    ['a missing key', { ...valid, archiveRetentionDays: undefined }, /archiveRetentionDays/],
+    [
+      'two alarm topics',
+      { ...valid, alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', alarmTopicName: 'x' },
+      /alarmTopicName/,
+    ],
     [
       'a public base URL that is not https',
       { ...valid, publicBaseUrl: 'http://hooks.example.com' },
@@ -40,6 +44,24 @@ describe('stack configuration', () => {
   ])('rejects %s, naming the field', (_case, raw, field) => {
     // Act + Assess
     expect(() => parseStackConfig(raw)).toThrow(field);
+  });
+
+  it('takes the default for every setting a partial context leaves out', () => {
+    // Prepare: what `-c callhooks='{"removalPolicy":"destroy"}'` gives.
+    const app = new App({ context: { [CONFIG_CONTEXT_KEY]: JSON.stringify({ removalPolicy: 'destroy' }) } });
+
+    // Act
+    const config = loadStackConfig(app);
+
+    // Assess
+    expect(config).toMatchObject({
+      removalPolicy: 'destroy',
+      historyTtlDays: 90,
+      sessionRetentionDays: 400,
+      rawRequestRetentionDays: 30,
+      archiveRetentionDays: 30,
+      logRetentionDays: 30,
+    });
   });
 
   it('fails with a clear message when the context is missing', () => {

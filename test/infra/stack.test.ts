@@ -9,7 +9,13 @@ import type { CallhooksFunction } from '../../infra/function';
 import { functionEnv } from '../../shared/config';
 import { callEventContract } from '../../shared/events';
 import { hookRoutePath, managementRoutes, routeKey } from '../../shared/routes';
-import { callsTable, connectionsTable, type TableDefinition } from '../../shared/tables';
+import {
+  callsTable,
+  connectionsTable,
+  requestsTable,
+  scratchTable,
+  type TableDefinition,
+} from '../../shared/tables';
 import {
   allIdentityStatements,
   cdkJsonContext,
@@ -21,7 +27,7 @@ import {
 
 const { stack, template } = synth();
 const config = z
-  .object({ logRetentionDays: z.number(), historyTtlDays: z.number() })
+  .object({ logRetentionDays: z.number(), historyTtlDays: z.number(), sessionRetentionDays: z.number() })
   .parse(cdkJsonContext().callhooks);
 
 function vendorFunction(vendorId: string): CallhooksFunction {
@@ -150,8 +156,46 @@ describe('HTTP API', () => {
   });
 });
 
+/** The event source mappings of a function: the queue each reads, and its settings. */
+function eventSourcesOf(fn: CallhooksFunction) {
+  const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
+    Properties: { FunctionName: { Ref: logicalIdOf(fn) } },
+  });
+  return Object.values(mappings).map(
+    (mapping) =>
+      z
+        .object({
+          Properties: z.object({
+            EventSourceArn: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+            BatchSize: z.number().optional(),
+            FunctionResponseTypes: z.array(z.string()).optional(),
+          }),
+        })
+        .parse(mapping).Properties,
+  );
+}
+
+function redrivePolicyOf(queueLogicalId: string) {
+  return z
+    .object({
+      RedrivePolicy: z.object({
+        deadLetterTargetArn: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+        maxReceiveCount: z.number(),
+      }),
+    })
+    .parse(resource(queueLogicalId).Properties).RedrivePolicy;
+}
+
+function canSendTo(fn: CallhooksFunction, queueLogicalId: string): boolean {
+  return roleStatements(template, roleOf(fn)).some(
+    (statement) =>
+      statement.actions.includes('sqs:SendMessage') &&
+      statement.resources.some((r) => r.includes(queueLogicalId)),
+  );
+}
+
 describe('state fold', () => {
-  it('routes canonical call events to the state function with the contract pattern, retries and a DLQ', () => {
+  it('sends canonical call events to the state inbox with the contract pattern, retries and a DLQ', () => {
     // Act
     const rules = template.findResources('AWS::Events::Rule', {
       Properties: { EventBusName: { Ref: logicalIdOf(stack.eventBus) } },
@@ -176,38 +220,49 @@ describe('state fold', () => {
       )
       .parse(rule?.Properties.Targets);
     expect(targets).toHaveLength(1);
-    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.stateFunction), 'Arn'] });
+    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.stateInbox), 'Arn'] });
     const dlq = resource(targets[0]?.DeadLetterConfig.Arn['Fn::GetAtt'][0] ?? '');
     expect(dlq).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } });
   });
 
-  it('sends events the state function still fails on after its retries to an encrypted queue', () => {
+  it('routes the inbox to a FIFO state queue by session, and folds it in batches with partial failures', () => {
     // Act
-    const configs = template.findResources('AWS::Lambda::EventInvokeConfig', {
-      Properties: { FunctionName: { Ref: logicalIdOf(stack.stateFunction) } },
-    });
+    const [routerSource, ...moreRouterSources] = eventSourcesOf(stack.stateRouterFunction);
+    const [stateSource, ...moreStateSources] = eventSourcesOf(stack.stateFunction);
+    const stateQueue = resource(logicalIdOf(stack.stateQueue)).Properties;
 
     // Assess
-    const [invokeConfig, ...others] = Object.values(configs);
-    expect(others).toEqual([]);
-    expect(invokeConfig?.Properties.MaximumRetryAttempts).toBe(2);
-    const destination = z
-      .object({
-        OnFailure: z.object({
-          Destination: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
-        }),
-      })
-      .parse(invokeConfig?.Properties.DestinationConfig).OnFailure.Destination['Fn::GetAtt'][0];
-    expect(resource(destination)).toMatchObject({
-      Type: 'AWS::SQS::Queue',
-      Properties: { SqsManagedSseEnabled: true },
+    expect([moreRouterSources, moreStateSources]).toEqual([[], []]);
+    expect(routerSource?.EventSourceArn['Fn::GetAtt'][0]).toBe(logicalIdOf(stack.stateInbox));
+    expect(canSendTo(stack.stateRouterFunction, logicalIdOf(stack.stateQueue))).toBe(true);
+    expect(environmentOf(stack.stateRouterFunction)[functionEnv.stateQueueUrl]).toEqual({
+      Ref: logicalIdOf(stack.stateQueue),
     });
-    const canSend = roleStatements(template, roleOf(stack.stateFunction)).some(
-      (statement) =>
-        statement.actions.includes('sqs:SendMessage') &&
-        statement.resources.some((r) => r.includes(destination)),
-    );
-    expect(canSend).toBe(true);
+    expect(stateSource?.EventSourceArn['Fn::GetAtt'][0]).toBe(logicalIdOf(stack.stateQueue));
+    expect(stateSource?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(routerSource?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // High-throughput FIFO: ordered per session, not per queue.
+    expect(stateQueue).toMatchObject({
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('gives every queue of the fold a dead-letter queue, tried a bounded number of times', () => {
+    for (const [queue, dlq] of [
+      [stack.stateInbox, stack.deadLetterQueues.stateInbox],
+      [stack.stateQueue, stack.deadLetterQueues.state],
+      [stack.outbox, stack.deadLetterQueues.outbox],
+    ] as const) {
+      // Act
+      const redrive = redrivePolicyOf(logicalIdOf(queue ?? fail('no queue')));
+
+      // Assess
+      expect(redrive.deadLetterTargetArn['Fn::GetAtt'][0]).toBe(logicalIdOf(dlq ?? fail('no dlq')));
+      expect(redrive.maxReceiveCount).toBeGreaterThan(1);
+    }
   });
 
   it('archives every callhooks event on the bus', () => {
@@ -217,6 +272,104 @@ describe('state fold', () => {
       EventPattern: { source: [callEventContract.source] },
       RetentionDays: Match.anyValue(),
     });
+  });
+
+  it('runs the sweeper on a schedule', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: { Arn: { 'Fn::GetAtt': [logicalIdOf(stack.sweeperFunction), 'Arn'] } },
+    });
+  });
+});
+
+describe('durable accept', () => {
+  it('lets every vendor function hold what the bus or the requests table did not take in the outbox', () => {
+    for (const vendor of vendorCatalog) {
+      const fn = vendorFunction(vendor.id);
+      expect(canSendTo(fn, logicalIdOf(stack.outbox)), vendor.id).toBe(true);
+      expect(environmentOf(fn)[functionEnv.outboxQueueUrl], vendor.id).toEqual({
+        Ref: logicalIdOf(stack.outbox),
+      });
+    }
+  });
+
+  it('drains the outbox into the bus and the requests table', () => {
+    const [source, ...more] = eventSourcesOf(stack.outboxFunction);
+    expect(more).toEqual([]);
+    expect(source?.EventSourceArn['Fn::GetAtt'][0]).toBe(logicalIdOf(stack.outbox));
+    expect(source?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const statements = roleStatements(template, roleOf(stack.outboxFunction));
+    expect(statements.some((s) => s.actions.includes('events:PutEvents'))).toBe(true);
+    const requests = logicalIdOf(stack.requestsTable);
+    expect(
+      statements
+        .filter((s) => s.resources.some((r) => r === JSON.stringify({ 'Fn::GetAtt': [requests, 'Arn'] })))
+        .flatMap((s) => s.actions),
+    ).toEqual(['dynamodb:PutItem']);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) =>
+        z
+          .object({
+            Properties: z.looseObject({
+              AlarmActions: z.array(z.unknown()),
+              MetricName: z.string().optional(),
+              Dimensions: z.array(z.object({ Name: z.string(), Value: z.unknown() })).optional(),
+              Metrics: z.array(z.looseObject({ Expression: z.string().optional() })).optional(),
+              Threshold: z.number(),
+            }),
+          })
+          .parse(alarm).Properties,
+    );
+
+  it('watch every dead-letter queue for a single message, and the outbox for its oldest message', () => {
+    for (const [name, dlq] of Object.entries(stack.deadLetterQueues)) {
+      const watching = alarms().filter(
+        (alarm) =>
+          alarm.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(alarm.Dimensions).includes(logicalIdOf(dlq)),
+      );
+      expect(watching, name).toHaveLength(1);
+      expect(watching[0]?.Threshold, name).toBe(1);
+    }
+    expect(
+      alarms().some(
+        (alarm) =>
+          alarm.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          JSON.stringify(alarm.Dimensions).includes(logicalIdOf(stack.outbox)),
+      ),
+    ).toBe(true);
+  });
+
+  it('watch lost, outboxed and refused webhooks over every vendor, and fold errors', () => {
+    const expressions = alarms().flatMap((alarm) => alarm.Metrics ?? []);
+    const named = JSON.stringify(expressions);
+    for (const metric of ['EventsUnrecorded', 'EventsToOutbox', 'WebhooksRetryLater']) {
+      for (const vendor of vendorCatalog)
+        expect(named, `${metric} ${vendor.id}`).toMatch(
+          new RegExp(`${metric}.*${vendor.id}|${vendor.id}.*${metric}`),
+        );
+    }
+    expect(alarms().some((alarm) => alarm.MetricName === 'FoldErrors')).toBe(true);
+  });
+
+  it('all go to one encrypted topic, or to the topic named at deploy time', () => {
+    const topicId = logicalIdOf(stack.alarms.topic);
+    for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+    expect(resource(topicId).Properties).toMatchObject({ KmsMasterKeyId: expect.anything() });
+
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:ops-pager';
+    const own = synth({ config: { alarmTopicArn: arn } });
+    expect(Object.keys(own.template.findResources('AWS::SNS::Topic'))).toEqual([]);
+    for (const alarm of Object.values(own.template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([arn]);
+    }
+    const named = synth({ config: { alarmTopicName: 'callhooks-pager' } });
+    named.template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'callhooks-pager' });
   });
 });
 
@@ -278,7 +431,11 @@ describe('functions', () => {
       [stack.callsFunction, { [functionEnv.callsTable]: calls }],
       [
         stack.stateFunction,
-        { [functionEnv.callsTable]: calls, [functionEnv.historyTtlDays]: String(config.historyTtlDays) },
+        {
+          [functionEnv.callsTable]: calls,
+          [functionEnv.historyTtlDays]: String(config.historyTtlDays),
+          [functionEnv.sessionRetentionDays]: String(config.sessionRetentionDays),
+        },
       ],
     ];
 
@@ -309,7 +466,11 @@ describe('functions', () => {
 });
 
 describe('tables', () => {
-  function expectMatchesDefinition(logicalId: string, definition: TableDefinition): Record<string, unknown> {
+  function expectMatchesDefinition(
+    logicalId: string,
+    definition: TableDefinition,
+    pointInTimeRecovery = true,
+  ): Record<string, unknown> {
     const props = resource(logicalId).Properties;
     expect(props).toMatchObject({
       KeySchema: [
@@ -318,7 +479,7 @@ describe('tables', () => {
       ],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: pointInTimeRecovery },
     });
     const indexes = definition.indexes.map((index) => ({
       IndexName: index.name,
@@ -340,33 +501,46 @@ describe('tables', () => {
     expect(props.SSESpecification).toEqual({ SSEEnabled: true });
   });
 
-  it('connections: keys, TTL and PITR from shared/tables.ts, encrypted with a rotated customer managed key', () => {
-    // Act
-    const props = expectMatchesDefinition(logicalIdOf(stack.connectionsTable), connectionsTable);
+  it.each([
+    ['connections', () => stack.connectionsTable, connectionsTable, true],
+    ['scratch', () => stack.scratchTable, scratchTable, false],
+    ['requests', () => stack.requestsTable, requestsTable, true],
+  ] as const)(
+    '%s: keys, indexes and TTL from shared/tables.ts, encrypted with a rotated customer managed key',
+    (_name, table, definition, pitr) => {
+      // Act
+      const props = expectMatchesDefinition(logicalIdOf(table()), definition, pitr);
 
-    // Assess
-    const sse = z
-      .object({
-        SSEEnabled: z.literal(true),
-        SSEType: z.literal('KMS'),
-        KMSMasterKeyId: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
-      })
-      .parse(props.SSESpecification);
-    expect(resource(sse.KMSMasterKeyId['Fn::GetAtt'][0])).toMatchObject({
-      Type: 'AWS::KMS::Key',
-      Properties: { EnableKeyRotation: true },
-    });
-  });
+      // Assess
+      const sse = z
+        .object({
+          SSEEnabled: z.literal(true),
+          SSEType: z.literal('KMS'),
+          KMSMasterKeyId: z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }),
+        })
+        .parse(props.SSESpecification);
+      expect(resource(sse.KMSMasterKeyId['Fn::GetAtt'][0])).toMatchObject({
+        Type: 'AWS::KMS::Key',
+        Properties: { EnableKeyRotation: true },
+      });
+    },
+  );
 });
 
 describe('IAM', () => {
   const callsTableId = logicalIdOf(stack.callsTable);
   const connectionsTableId = logicalIdOf(stack.connectionsTable);
 
-  it('lets vendor functions publish to the bus and keep auth state, but never touch the calls table', () => {
+  const onTable = (fn: CallhooksFunction, tableId: string) =>
+    roleStatements(template, roleOf(fn))
+      .filter((s) => s.resources.some((r) => r === JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] })))
+      .flatMap((s) => s.actions);
+
+  it('lets vendor functions publish, read their connection, keep scratch state and raw requests, and never touch calls', () => {
     for (const vendor of vendorCatalog) {
       // Act
-      const statements = roleStatements(template, roleOf(vendorFunction(vendor.id)));
+      const fn = vendorFunction(vendor.id);
+      const statements = roleStatements(template, roleOf(fn));
 
       // Assess
       const publishes = statements.some(
@@ -382,14 +556,15 @@ describe('IAM', () => {
         statements.filter((s) => s.resources.some((r) => r.includes(callsTableId))),
         vendor.id,
       ).toEqual([]);
-      const onConnections = statements
-        .filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))
-        .flatMap((s) => s.actions);
-      expect(new Set(onConnections), vendor.id).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:PutItem']));
+      expect(new Set(onTable(fn, connectionsTableId)), vendor.id).toEqual(new Set(['dynamodb:GetItem']));
+      expect(new Set(onTable(fn, logicalIdOf(stack.scratchTable))), vendor.id).toEqual(
+        new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
+      );
+      expect(onTable(fn, logicalIdOf(stack.requestsTable)), vendor.id).toEqual(['dynamodb:PutItem']);
     }
   });
 
-  it('gives the calls read API nothing but reads, on the table and each index by name', () => {
+  it('gives the calls read API nothing but reads, on the table and the start-time indexes by name', () => {
     // Act
     const statements = roleStatements(template, roleOf(stack.callsFunction));
 
@@ -401,43 +576,48 @@ describe('IAM', () => {
         'xray:PutTraceSegments',
         'xray:PutTelemetryRecords',
         'dynamodb:Query',
+        'dynamodb:BatchGetItem',
       ]),
     );
     const queried = statements
       .filter((s) => s.actions.includes('dynamodb:Query'))
       .flatMap((s) => s.resources);
-    for (const index of callsTable.indexes) {
+    for (const index of ['byTenantStart', 'byConnectionStart']) {
       expect(
-        queried.some((r) => r.includes(callsTableId) && r.includes(`/index/${index.name}`)),
-        index.name,
+        queried.some((r) => r.includes(callsTableId) && r.includes(`/index/${index}`)),
+        index,
       ).toBe(true);
     }
+    expect(queried.some((r) => r.includes('/index/openSessions'))).toBe(false);
   });
 
-  it('gives the state fold the calls-table actions of its transactions, and no connections access', () => {
+  it('gives the state fold single-item reads and writes on the calls table (no transactions), and nothing else', () => {
     // Act
     const statements = roleStatements(template, roleOf(stack.stateFunction));
 
     // Assess
-    const onCallsTable = statements
-      .filter((s) => s.resources.some((r) => r === JSON.stringify({ 'Fn::GetAtt': [callsTableId, 'Arn'] })))
-      .flatMap((s) => s.actions);
-    expect(new Set(onCallsTable)).toEqual(new Set(['dynamodb:Query', 'dynamodb:PutItem']));
+    expect(new Set(onTable(stack.stateFunction, callsTableId))).toEqual(
+      new Set(['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
     expect(statements.filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))).toEqual([]);
     expect(statements.filter((s) => s.resources.some((r) => r.includes('/index/')))).toEqual([]);
   });
 
-  it('grants the connections API the connections table (with Scan) and its key, and nothing on calls', () => {
+  it('grants the connections API the connections table, its indexes and its key, and nothing on calls', () => {
     // Act
     const statements = roleStatements(template, roleOf(stack.connectionsFunction));
 
     // Assess
-    const onConnections = statements
-      .filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))
-      .flatMap((s) => s.actions);
-    expect(new Set(onConnections)).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']),
+    expect(new Set(onTable(stack.connectionsFunction, connectionsTableId))).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
     );
+    const indexQueries = statements.filter(
+      (s) =>
+        s.actions.includes('dynamodb:Query') &&
+        s.resources.some((r) => r.includes(connectionsTableId) && r.includes('/index/')),
+    );
+    expect(indexQueries).toHaveLength(1);
+    expect(statements.some((s) => s.actions.includes('dynamodb:Scan'))).toBe(false);
     const keyId = logicalIdOf(stack.connectionsTable.encryptionKey ?? fail('connections table has no key'));
     expect(
       statements.some((s) => s.actions.includes('kms:Decrypt') && s.resources.some((r) => r.includes(keyId))),

@@ -66,7 +66,11 @@ export function functionsOf(stack: CallhooksStack): ReadonlyArray<readonly [stri
     ...[...stack.vendorFunctions].map(([vendorId, fn]) => [`vendor ${vendorId}`, fn] as const),
     ['connections', stack.connectionsFunction],
     ['calls', stack.callsFunction],
+    ['state router', stack.stateRouterFunction],
     ['state', stack.stateFunction],
+    ['outbox drain', stack.outboxFunction],
+    ['sweeper', stack.sweeperFunction],
+    ['renormalise', stack.renormaliseFunction],
   ];
 }
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { foldEvent } from '../../functions/state/apply';
 import { CallStateStore } from '../../functions/state/store';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb';
+import { IndexView, LegView, SessionView } from '../../shared/call-state';
 import type { CallEvent } from '../../shared/events';
 import { callKeys, callsTable } from '../../shared/tables';
 import { lifecycleArbitrary, redeliveries } from '../support/lifecycles';
@@ -21,7 +22,7 @@ beforeAll(async () => {
   db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 });
 
-/** Session and leg items of a session, as stored (history items left out). */
+/** The session and legs of a session as the read API shows them, and its index item. */
 async function stateItems(sessionId: string) {
   const page = await db.send(
     new QueryCommand({
@@ -31,7 +32,17 @@ async function stateItems(sessionId: string) {
       ConsistentRead: true,
     }),
   );
-  return (page.Items ?? []).filter((item) => item.kind !== 'event');
+  const items = page.Items ?? [];
+  return [
+    ...items.filter((item) => item.kind === 'session').map((item) => SessionView.parse(item)),
+    ...items.filter((item) => item.kind === 'leg').map((item) => LegView.parse(item)),
+    ...items.filter((item) => item.kind === 'index').map((item) => IndexView.parse(item)),
+  ];
+}
+
+/** Folds events as the state queue hands them over: one session's events one at a time. */
+async function foldInTurn(store: CallStateStore, events: readonly CallEvent[], now: () => Date) {
+  for (const event of events) await foldEvent(store, event, now, quiet);
 }
 
 /** The same lifecycle under another connection, so each delivery order folds into a session of its own. */
@@ -44,21 +55,25 @@ function underConnection(events: readonly CallEvent[], connectionId: string): Ca
 }
 
 describe('state fold on DynamoDB Local', () => {
-  it('stores the same session and legs for in-order, shuffled-and-duplicated, and concurrent delivery', async () => {
+  it('stores the same session, legs and index for in-order, shuffled-and-duplicated, and side-by-side delivery', async () => {
     const samples = fc.sample(
       lifecycleArbitrary.chain((lifecycle) => fc.tuple(fc.constant(lifecycle), redeliveries(lifecycle))),
       { numRuns: 6, seed: 4242 },
     );
-    const store = new CallStateStore(db, TABLE, 30);
+    const store = new CallStateStore(db, TABLE, { historyTtlDays: 30, sessionRetentionDays: 400 });
     const now = () => new Date('2026-03-01T12:00:00Z');
     for (const [index, [lifecycle, delivered]] of samples.entries()) {
       const inOrder = underConnection(lifecycle.events, `c${index}a`);
       const shuffled = underConnection(delivered, `c${index}b`);
       const concurrent = underConnection(delivered, `c${index}c`);
 
-      for (const event of inOrder) await foldEvent(store, event, now, quiet);
-      for (const event of shuffled) await foldEvent(store, event, now, quiet);
-      await Promise.all(concurrent.map((event) => foldEvent(store, event, now, quiet)));
+      await foldInTurn(store, inOrder, now);
+      await foldInTurn(store, shuffled, now);
+      // Sessions fold side by side: this one while the next sample's first session folds too.
+      await Promise.all([
+        foldInTurn(store, concurrent, now),
+        foldInTurn(store, underConnection(delivered, `c${index}d`), now),
+      ]);
 
       const strip = (items: Record<string, unknown>[], sessionId: string) =>
         JSON.parse(
@@ -69,7 +84,7 @@ describe('state fold on DynamoDB Local', () => {
             .replace(/"START#(\d{4}-\d{2}-\d{2})#\d+"/g, '"START#$1#N"'),
         );
       const reference = strip(await stateItems(inOrder[0]?.sessionId ?? ''), inOrder[0]?.sessionId ?? '');
-      expect(reference.length).toBe(1 + lifecycle.legs.length);
+      expect(reference.length).toBe(2 + lifecycle.legs.length);
       expect(strip(await stateItems(shuffled[0]?.sessionId ?? ''), shuffled[0]?.sessionId ?? '')).toEqual(
         reference,
       );
@@ -79,22 +94,24 @@ describe('state fold on DynamoDB Local', () => {
     }
   }, 120_000);
 
-  it('keeps the state as it was once part of the history has expired', async () => {
+  it('takes a late event on top of a leg whose history has expired, and says so', async () => {
     const [lifecycle] = fc.sample(lifecycleArbitrary, { numRuns: 1, seed: 7 });
     const events = underConnection(lifecycle?.events ?? [], 'expiring');
-    const store = new CallStateStore(db, TABLE, 1);
-    const first = events[0];
-    if (!first) throw new Error('empty lifecycle');
-    for (const event of events) await foldEvent(store, event, () => new Date(first.receivedAt), quiet);
+    const store = new CallStateStore(db, TABLE, { historyTtlDays: 1, sessionRetentionDays: 400 });
+    const first = events.find((event) => event.legId);
+    if (!first) throw new Error('a lifecycle has a leg');
+    await foldInTurn(store, events, () => new Date(first.receivedAt));
     const before = await stateItems(first.sessionId);
 
+    // An event of that leg from before anything it has seen: out of order for the leg, whose history the
+    // TTL has removed by the time it arrives.
+    const occurredAt = new Date(Date.parse(first.occurredAt) - 1000).toISOString();
     const late = {
       ...first,
       eventId: 'ev_late',
       dedupeKey: 'late',
-      type: 'leg.created' as const,
-      vendorLegId: 'late-leg',
-      legId: 'cl_late',
+      type: 'leg.ringing' as const,
+      occurredAt,
     };
     const outcome = await foldEvent(
       store,
@@ -104,6 +121,8 @@ describe('state fold on DynamoDB Local', () => {
     );
 
     expect(outcome).toBe('history-expired');
-    expect(await stateItems(first.sessionId)).toEqual(before);
+    const after = await stateItems(first.sessionId);
+    expect(after).not.toEqual(before);
+    expect(after[0]).toMatchObject({ eventCount: (lifecycle?.events.length ?? 0) + 1 });
   });
 });

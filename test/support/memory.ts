@@ -1,13 +1,25 @@
 /**
  * The webhook wiring's I/O in memory, for unit tests of the real handler: a connection store holding one
- * connection and its scratch state (with DynamoDB's expiry rules), and a publisher that records — or fails.
+ * connection and its scratch state (with DynamoDB's expiry rules), a publisher, a requests table and an
+ * outbox that record — or fail, on demand.
  */
+
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { EventPublisher } from '../../functions/vendors/publish';
-import { type ConnectionRecord, ConnectionStore, ScratchStore } from '../../shared/connection-store';
+import type { WebhookDependencies } from '../../functions/vendors/webhook';
+import {
+  type Claim,
+  type ConnectionRecord,
+  ConnectionStore,
+  ScratchStore,
+} from '../../shared/connection-store';
 import type { CallEvent } from '../../shared/events';
+import { type OutboxMessage, OutboxSender } from '../../shared/outbox';
+import { EventPublisher, type PublishResult } from '../../shared/publish';
+import { type RawRequest, RequestStore } from '../../shared/raw-requests';
 
 const unusedDb = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'local', endpoint: 'http://127.0.0.1:9' }),
@@ -15,13 +27,27 @@ const unusedDb = DynamoDBDocumentClient.from(
 
 /** Scratch state in a map, with the same expiry rules as the DynamoDB one. */
 export class MemoryScratch extends ScratchStore {
-  readonly items = new Map<string, { value: unknown; expiresAt: number }>();
+  readonly items = new Map<
+    string,
+    { value: unknown; expiresAt: number; status?: 'INPROGRESS' | 'COMPLETED'; inProgressUntil?: number }
+  >();
+  /** When set, every call fails as an unreachable table would. */
+  unreachable = false;
 
   constructor() {
     super(unusedDb, 'memory', 'memory');
   }
 
+  override within(): ScratchStore {
+    return this;
+  }
+
+  private check(): void {
+    if (this.unreachable) throw new Error('scratch store unreachable');
+  }
+
   override async get(kind: string, key: string, now: Date): Promise<unknown> {
+    this.check();
     const item = this.items.get(`${kind}#${key}`);
     return item && item.expiresAt * 1000 > now.getTime() ? structuredClone(item.value) : undefined;
   }
@@ -39,10 +65,52 @@ export class MemoryScratch extends ScratchStore {
   }
 
   override async put(kind: string, key: string, value: unknown, expiresAt: Date): Promise<void> {
+    this.check();
     this.items.set(`${kind}#${key}`, {
       value: structuredClone(value),
       expiresAt: Math.floor(expiresAt.getTime() / 1000),
     });
+  }
+
+  override async claim(
+    kind: string,
+    key: string,
+    until: { expiresAt: Date; inProgressUntil: Date },
+    now: Date,
+  ): Promise<Claim> {
+    this.check();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const item = this.items.get(`${kind}#${key}`);
+    const free =
+      !item ||
+      item.expiresAt <= nowSeconds ||
+      (item.status === 'INPROGRESS' && (item.inProgressUntil ?? 0) <= nowSeconds);
+    if (free) {
+      this.items.set(`${kind}#${key}`, {
+        value: undefined,
+        status: 'INPROGRESS',
+        expiresAt: Math.floor(until.expiresAt.getTime() / 1000),
+        inProgressUntil: Math.floor(until.inProgressUntil.getTime() / 1000),
+      });
+      return { status: 'claimed' };
+    }
+    return item.status === 'COMPLETED'
+      ? { status: 'completed', value: structuredClone(item.value) }
+      : { status: 'in-progress' };
+  }
+
+  override async complete(kind: string, key: string, value: unknown, expiresAt: Date): Promise<void> {
+    this.check();
+    this.items.set(`${kind}#${key}`, {
+      value: structuredClone(value),
+      status: 'COMPLETED',
+      expiresAt: Math.floor(expiresAt.getTime() / 1000),
+    });
+  }
+
+  override async release(kind: string, key: string): Promise<void> {
+    this.check();
+    if (this.items.get(`${kind}#${key}`)?.status === 'INPROGRESS') this.items.delete(`${kind}#${key}`);
   }
 
   keys(kind: string): string[] {
@@ -62,10 +130,6 @@ export class MemoryConnections extends ConnectionStore {
     if (this.unreachable) throw new Error('connection store unreachable');
     return id === this.record.id ? this.record : undefined;
   }
-
-  override scratch(): ScratchStore {
-    return this.scratchStore;
-  }
 }
 
 export class RecordingPublisher extends EventPublisher {
@@ -78,8 +142,55 @@ export class RecordingPublisher extends EventPublisher {
   /** When set, publishing fails as PutEvents would when EventBridge is unreachable. */
   failing = false;
 
-  override async publish(events: readonly CallEvent[]): Promise<void> {
-    if (this.failing) throw new Error('EventBridge unreachable');
+  override async publish(events: readonly CallEvent[]): Promise<PublishResult> {
+    if (this.failing) return { failed: [...events], reasons: ['EventBridge unreachable'] };
     this.events.push(...events);
+    return { failed: [], reasons: [] };
   }
+}
+
+export class MemoryRequests extends RequestStore {
+  readonly kept: RawRequest[] = [];
+  failing = false;
+
+  constructor() {
+    super(unusedDb, 'memory', 30);
+  }
+
+  override async put(raw: RawRequest): Promise<void> {
+    if (this.failing) throw new Error('requests table unreachable');
+    this.kept.push(structuredClone(raw));
+  }
+}
+
+export class MemoryOutbox extends OutboxSender {
+  readonly messages: OutboxMessage[] = [];
+  failing = false;
+
+  constructor() {
+    super(new SQSClient({ region: 'local', endpoint: 'http://127.0.0.1:9' }), 'memory');
+  }
+
+  override async send(message: OutboxMessage): Promise<void> {
+    if (this.failing) throw new Error('outbox unreachable');
+    this.messages.push(structuredClone(message));
+  }
+}
+
+/** Everything the webhook wiring needs, in memory, around one connection. */
+export function memoryDependencies(connections: MemoryConnections, now: () => Date = () => new Date()) {
+  const publisher = new RecordingPublisher();
+  const requests = new MemoryRequests();
+  const outbox = new MemoryOutbox();
+  const deps: WebhookDependencies = {
+    connections,
+    scratch: () => connections.scratchStore,
+    publisher,
+    requests,
+    outbox,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    now,
+    publicBaseUrl: undefined,
+  };
+  return { deps, publisher, requests, outbox };
 }

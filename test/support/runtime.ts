@@ -5,7 +5,7 @@
  */
 import { inject } from 'vitest';
 import type { EventBridgeEnvelope } from '../../local/event-bus';
-import { startLocalRuntime } from '../../local/runtime';
+import { type LocalRuntime, type RuntimeOptions, startLocalRuntime } from '../../local/runtime';
 import type { CallEvent } from '../../shared/events';
 import { CallEvent as CallEventSchema } from '../../shared/events';
 
@@ -30,11 +30,14 @@ export interface TestRuntime {
   ): Promise<{ id: string; webhookUrls: Record<string, string> } & Record<string, unknown>>;
   /** Resolves once every published event has been delivered (folded) or dead-lettered. */
   settle(): Promise<void>;
+  /** The runtime itself, for tests that inject faults, freeze DynamoDB or read the queues. */
+  readonly runtime: LocalRuntime;
   /** Every canonical event the bus accepted since start, in order. */
   published(): CallEvent[];
   /** How many canonical events were published while `act` ran (and were delivered by the end of it). */
   publishedDuring(act: () => Promise<void>): Promise<number>;
-  deadLetters(): readonly unknown[];
+  /** How many messages the dead-letter queues hold (the state fold's and the outbox's). */
+  deadLetters(): number;
   close(): Promise<void>;
 }
 
@@ -49,8 +52,12 @@ async function replyOf(response: Response): Promise<Reply> {
   return { status: response.status, headers: response.headers, text, json };
 }
 
-export async function startTestRuntime(): Promise<TestRuntime> {
-  const runtime = await startLocalRuntime({ dynamoEndpoint: inject('dynamoEndpoint') });
+export async function startTestRuntime(options: RuntimeOptions = {}): Promise<TestRuntime> {
+  const runtime = await startLocalRuntime({
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    sweepIntervalMs: 0,
+    ...options,
+  });
   const seen: CallEvent[] = [];
   runtime.bus.addRule({
     name: 'test-recorder',
@@ -96,16 +103,17 @@ export async function startTestRuntime(): Promise<TestRuntime> {
         webhookUrls: Object.fromEntries(Object.entries(webhookUrls).map(([k, v]) => [k, String(v)])),
       };
     },
-    settle: () => runtime.bus.idle(),
+    settle: () => runtime.idle(),
+    runtime,
     published: () => [...seen],
     publishedDuring: async (act) => {
-      await runtime.bus.idle();
+      await runtime.idle();
       const before = seen.length;
       await act();
-      await runtime.bus.idle();
+      await runtime.idle();
       return seen.length - before;
     },
-    deadLetters: () => runtime.bus.deadLetters,
+    deadLetters: () => runtime.deadLettered() + runtime.bus.deadLetters.length,
     close: () => runtime.close(),
   };
 }

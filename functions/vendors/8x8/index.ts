@@ -3,6 +3,7 @@
  * httpAuthHeader value in the Authorization header; a call action (VCA) is answered with a callflow.
  */
 
+import * as z from 'zod';
 import { readJson } from '../../../shared/http';
 import {
   type AuthVerdict,
@@ -17,7 +18,7 @@ import { type EightByEightSecrets, EightByEightSettings, eightByEightConnection 
 import { eightByEightMeta } from './meta';
 import { normalise } from './normalise';
 import { decideAnswer, replyOf, respondedDraft, safeCallflow } from './respond';
-import { Webhook } from './schema';
+import { CallActionResponse, Webhook } from './schema';
 
 export function authenticate(request: WebhookRequest, secrets: EightByEightSecrets): AuthVerdict {
   const presented = request.headers.authorization;
@@ -39,6 +40,8 @@ function isCallAction(body: Buffer): boolean {
     : false;
 }
 
+const RecordedAnswer = z.object({ response: CallActionResponse, source: z.enum(['default', 'fallback']) });
+
 /** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
 const fallbackSettings = EightByEightSettings.parse({});
 
@@ -54,7 +57,14 @@ const webhook = defineRoute<Webhook, EightByEightSecrets, EightByEightSettings>(
       events: [...events, respondedDraft(input, answer)],
       reply: replyOf(answer.response),
       live: true,
+      decision: answer,
     };
+  },
+  // What a call action was answered is history: a renormalisation keeps it, whatever the settings say now.
+  renormalise: (input, decision) => {
+    const events = normalise(input);
+    if (input.eventType !== 'CALL_ACTION') return events;
+    return [...events, respondedDraft(input, RecordedAnswer.parse(decision))];
   },
   // Only a call action waits for an answer; status, summary and recording webhooks are retried instead.
   fallback: (request) =>

@@ -7,5 +7,7 @@ export const eightByEightMeta = defineVendor({
   routes: [{ name: 'webhook', methods: ['POST'], path: '', answersCall: true }],
   webhookUrls: { webhook: '' },
   timeoutSeconds: 6,
-  answerDeadlineMs: 1500,
+  answerDeadlineMs: 2000,
+  // 8x8 sends a session summary within a minute of the end: this long without a word, the call is over.
+  staleAfterMinutes: { unanswered: 15, answered: 240 },
 });

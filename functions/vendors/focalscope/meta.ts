@@ -7,8 +7,12 @@ import { defineVendor } from '../meta';
 export const focalScopeMeta = defineVendor({
   id: 'focalscope',
   displayName: 'FocalScope',
-  routes: [{ name: 'webhook', methods: ['GET'], path: '/{token}', answersCall: false }],
+  routes: [
+    { name: 'webhook', methods: ['GET'], path: '/{token}', answersCall: false, secretParams: ['token'] },
+  ],
   webhookUrls: { webhook: '/{token}' },
   timeoutSeconds: 6,
-  answerDeadlineMs: 1500,
+  answerDeadlineMs: 2000,
+  // FocalScope reports hangup: this long without a word, the call is over.
+  staleAfterMinutes: { unanswered: 15, answered: 240 },
 });

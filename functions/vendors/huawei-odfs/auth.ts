@@ -5,7 +5,7 @@
  * and a token of one connection means nothing to another.
  */
 import { randomBytes } from 'node:crypto';
-import type { ScratchStore } from '../../../shared/connection-store';
+import type { Scratch } from '../../../shared/connection-store';
 import { readJson } from '../../../shared/http';
 import { sha256Hex } from '../../../shared/ids';
 import type { AuthVerdict } from '../adapter';
@@ -59,7 +59,7 @@ export interface IssuedToken {
   readonly expireTime: number;
 }
 
-export async function issueToken(store: ScratchStore, ttlSeconds: number, now: Date): Promise<IssuedToken> {
+export async function issueToken(store: Scratch, ttlSeconds: number, now: Date): Promise<IssuedToken> {
   const authToken = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   await store.put(TOKEN_KIND, sha256Hex(authToken), { issuedAt: now.toISOString() }, expiresAt);
@@ -67,7 +67,7 @@ export async function issueToken(store: ScratchStore, ttlSeconds: number, now: D
 }
 
 /** A dialog request: inparams.auth_token must be a live token of this connection. */
-export async function checkAuthToken(body: Buffer, store: ScratchStore, now: Date): Promise<AuthVerdict> {
+export async function checkAuthToken(body: Buffer, store: Scratch, now: Date): Promise<AuthVerdict> {
   const json = jsonOf(body);
   if (json === undefined)
     return { ok: false, reason: 'The body is not JSON, so it carries no inparams.auth_token.' };
@@ -84,4 +84,14 @@ export async function checkAuthToken(body: Buffer, store: ScratchStore, now: Dat
         reason: 'inparams.auth_token is unknown or expired; get a new one from /oifde/rest/api/gettoken.',
       }
     : { ok: true };
+}
+
+/** A dialog request's body as kept: the token it carries, blanked (it is a credential until it expires). */
+export function withoutAuthToken(body: Buffer): Buffer {
+  const json = jsonOf(body);
+  const inparams = fieldOf(json, 'inparams');
+  if (typeof json !== 'object' || json === null || typeof inparams !== 'object' || inparams === null)
+    return body;
+  if (fieldOf(inparams, 'auth_token') === undefined) return body;
+  return Buffer.from(JSON.stringify({ ...json, inparams: { ...inparams, auth_token: '[redacted]' } }));
 }

@@ -11,7 +11,7 @@
  * - a successful transfer ends the dialog: the caller has left our flow.
  */
 import * as z from 'zod';
-import type { DialogStep, HuaweiOdfsSettings, PromptStep, TransferStep } from './connection';
+import { type DialogStep, type HuaweiOdfsSettings, PromptStep, TransferStep } from './connection';
 import { type DialogRequest, isHangupInput } from './schema';
 
 export const TransferRecord = z.object({
@@ -48,6 +48,25 @@ export const TurnState = z.object({
   ended: z.boolean(),
 });
 export type TurnState = z.infer<typeof TurnState>;
+
+const TurnAnswer = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('recording-started') }),
+  z.object({ kind: z.literal('no-recognition-result') }),
+  z.object({ kind: z.literal('prompt'), step: PromptStep, interIdx: z.int() }),
+  z.object({ kind: z.literal('transfer'), step: TransferStep, interIdx: z.int(), transIdx: z.int() }),
+  z.object({ kind: z.literal('hangup'), interIdx: z.int(), releaseReason: z.enum(['0', '1']) }),
+]);
+
+/** A turn's decision as kept with its raw request, for a renormalisation to rebuild the same events. */
+export const TurnDecisionRecord = z.object({
+  answer: TurnAnswer,
+  source: z.enum(['default', 'fallback']),
+  before: TurnState,
+  after: TurnState.optional(),
+  sequence: z.int(),
+  transfer: TransferRecord.optional(),
+  capped: z.boolean(),
+});
 
 export type Answer =
   | { readonly kind: 'recording-started' }

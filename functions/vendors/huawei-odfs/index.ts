@@ -11,12 +11,12 @@ import {
   type VendorAdapter,
   type VendorRoute,
 } from '../adapter';
-import { callIdOf, checkAuthToken, checkCredentials, issueToken, userIdOf } from './auth';
+import { callIdOf, checkAuthToken, checkCredentials, issueToken, userIdOf, withoutAuthToken } from './auth';
 import { type HuaweiOdfsSecrets, type HuaweiOdfsSettings, huaweiOdfsConnection } from './connection';
 import { huaweiOdfsMeta } from './meta';
 import { dialogRejection, fallbackReply, tokenRejection, tokenReply } from './respond';
 import { DialogRequest, GetTokenRequest } from './schema';
-import { answerTurn } from './turns';
+import { answerTurn, renormaliseTurn } from './turns';
 
 export function parseDialogRequest(body: Buffer): ParseResult<DialogRequest> {
   return parseJsonBody(body, DialogRequest, 'ODFS dialog request');
@@ -35,6 +35,8 @@ const gettoken = defineRoute<GetTokenRequest, HuaweiOdfsSecrets, HuaweiOdfsSetti
     return { events: [], reply: tokenReply(issued.authToken, issued.expireTime) };
   },
   reject: (rejection) => tokenRejection(rejection),
+  // Its body is the IVR's credential, and it makes no events: there is nothing to keep.
+  keepRaw: false,
 });
 
 function dialogRoute(name: 'process' | 'processV2'): VendorRoute<HuaweiOdfsSecrets, HuaweiOdfsSettings> {
@@ -43,8 +45,10 @@ function dialogRoute(name: 'process' | 'processV2'): VendorRoute<HuaweiOdfsSecre
     authenticate: (request, context) => checkAuthToken(request.body, context.store, context.receivedAt),
     parse: (request) => parseDialogRequest(request.body),
     handle: (input, context) => answerTurn(input, context),
+    renormalise: (input, decision, context) => renormaliseTurn(input, decision, context.settings),
     reject: (rejection, request) => dialogRejection(rejection, userIdOf(request.body)),
     fallback: (request) => fallbackReply(userIdOf(request.body), callIdOf(request.body)),
+    redactBody: withoutAuthToken,
   });
 }
 

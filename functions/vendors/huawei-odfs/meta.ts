@@ -15,5 +15,7 @@ export const huaweiOdfsMeta = defineVendor({
   ],
   webhookUrls: { odfsBase: '' },
   timeoutSeconds: 6,
-  answerDeadlineMs: 1500,
+  answerDeadlineMs: 2000,
+  // The IVR asks every few seconds while the caller is in the dialog: this long without a word, the call is over.
+  staleAfterMinutes: { unanswered: 30, answered: 240 },
 });

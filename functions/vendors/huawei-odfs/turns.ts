@@ -6,12 +6,12 @@
  * fold can tell a resend from the original.
  */
 import * as z from 'zod';
-import type { ScratchStore } from '../../../shared/connection-store';
+import type { Scratch } from '../../../shared/connection-store';
 import { CallEventDraft } from '../../../shared/events';
 import { sha256Hex } from '../../../shared/ids';
 import type { RouteContext, RouteOutcome } from '../adapter';
 import type { HuaweiOdfsSecrets, HuaweiOdfsSettings } from './connection';
-import { decideTurn, TurnState } from './dialog';
+import { decideTurn, TurnDecisionRecord, TurnState } from './dialog';
 import { normaliseTurn, respondedDraft } from './normalise';
 import { answerReply, renderAnswer } from './respond';
 import type { DialogRequest } from './schema';
@@ -28,7 +28,13 @@ const StoredAnswer = z.object({
   reply: z.string(),
   events: z.array(StoredDraft),
   state: TurnState.optional(),
+  /** What was decided, and when the turn that decided it arrived: kept with the raw request. */
+  decision: TurnDecisionRecord.optional(),
+  receivedAt: z.iso.datetime().optional(),
 });
+
+/** What a kept dialog request carries of its turn, for a renormalisation. */
+export const RecordedTurn = z.object({ turn: TurnDecisionRecord, receivedAt: z.iso.datetime() });
 type StoredAnswer = z.infer<typeof StoredAnswer>;
 
 /** JSON with object keys sorted, so the same request always digests the same. */
@@ -58,29 +64,48 @@ export function turnKeyOf(request: DialogRequest): string {
   return `${request.userid}:${request.inaction}:${request.inparams.inter_idx ?? '-'}:${digest}`;
 }
 
-async function storedAnswer(
-  store: ScratchStore,
-  turnKey: string,
-  now: Date,
-): Promise<StoredAnswer | undefined> {
+async function storedAnswer(store: Scratch, turnKey: string, now: Date): Promise<StoredAnswer | undefined> {
   const parsed = StoredAnswer.safeParse(await store.get(ANSWER_KIND, turnKey, now));
   return parsed.success ? parsed.data : undefined;
 }
 
-async function storedState(store: ScratchStore, userid: string, now: Date): Promise<TurnState | undefined> {
+async function storedState(store: Scratch, userid: string, now: Date): Promise<TurnState | undefined> {
   const parsed = TurnState.safeParse(await store.get(TURN_KIND, userid, now));
   return parsed.success ? parsed.data : undefined;
 }
 
 /** Makes sure the call's state is at least as new as the one an answer led to (a crash between writes). */
-async function catchUp(store: ScratchStore, userid: string, state: TurnState, now: Date, expiresAt: Date) {
+async function catchUp(store: Scratch, userid: string, state: TurnState, now: Date, expiresAt: Date) {
   const current = await storedState(store, userid, now);
   if (!current || current.rev < state.rev) await store.put(TURN_KIND, userid, state, expiresAt);
 }
 
 function outcomeOf(answer: StoredAnswer): RouteOutcome {
   const events: CallEventDraft[] = answer.events;
-  return { events, reply: answerReply(answer.reply) };
+  return {
+    events,
+    reply: answerReply(answer.reply),
+    ...(answer.decision && answer.receivedAt
+      ? { decision: { turn: answer.decision, receivedAt: answer.receivedAt } }
+      : {}),
+  };
+}
+
+/** A kept turn's events again, from what was decided then. */
+export function renormaliseTurn(
+  request: DialogRequest,
+  recorded: unknown,
+  settings: Pick<HuaweiOdfsSettings, 'timeZone' | 'country'>,
+): CallEventDraft[] {
+  const { turn: kept, receivedAt } = RecordedTurn.parse(recorded);
+  const turn = { ...kept, after: kept.after };
+  const ctx = {
+    receivedAt: new Date(receivedAt),
+    timeZone: settings.timeZone,
+    country: settings.country,
+    turnKey: turnKeyOf(request),
+  };
+  return [...normaliseTurn(request, turn, ctx), respondedDraft(request, turn, ctx)];
 }
 
 export async function answerTurn(
@@ -116,6 +141,8 @@ export async function answerTurn(
     reply,
     events: [...normaliseTurn(request, decision, ctx), respondedDraft(request, decision, ctx)],
     ...(decision.after ? { state: decision.after } : {}),
+    decision: TurnDecisionRecord.parse(decision),
+    receivedAt: receivedAt.toISOString(),
   };
 
   if (!(await store.putIfAbsent(ANSWER_KIND, turnKey, answer, expiresAt, receivedAt))) {

@@ -21,7 +21,7 @@ import { type FetchRequest, parseFetch } from './fetch';
 import { messageBirdMeta } from './meta';
 import { normalise } from './normalise';
 import { decideAnswer, type FetchContext, fetchDrafts, flowFormatOf, replyOf, safeCallFlow } from './respond';
-import { parseWebhook, type Webhook } from './schema';
+import { CallFlow, parseWebhook, type Webhook } from './schema';
 import {
   CLOCK_TOLERANCE_SEC,
   JWT_HEADER,
@@ -35,23 +35,62 @@ import {
 
 type Context = RouteContext<MessageBirdSecrets, MessageBirdSettings>;
 
-/** What to do when the replay cache cannot be reached: the signature itself has already been verified. */
+/** What to do when the replay guard cannot be reached: the signature itself has already been verified. */
 type ReplayStoreDown = 'accept' | 'retry-later';
 
-/** Remembers a token id until it can no longer be presented; false when it was seen before. */
-async function firstUse(context: Context, kind: string, id: string, until: Date, whenDown: ReplayStoreDown) {
+/** How long a claim waits for its request's outcome before another copy may take it over. */
+const IN_PROGRESS_MS = 30_000;
+
+const StoredReply = z.object({
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+});
+
+/**
+ * A signature may be used once: its id is claimed while the request is processed, completed with the
+ * answer when the webhook was recorded (a resend then gets that same answer), and released when it was
+ * not (a resend is then processed as new). See `Guard`.
+ */
+async function useOnce(
+  context: Context,
+  kind: string,
+  id: string,
+  until: Date,
+  whenDown: ReplayStoreDown,
+): Promise<AuthVerdict> {
+  const now = context.now();
+  let claim: Awaited<ReturnType<typeof context.store.claim>>;
   try {
-    return await context.store.putIfAbsent(
+    claim = await context.store.claim(
       kind,
       id,
-      { at: context.now().toISOString() },
-      until,
-      context.now(),
+      { expiresAt: until, inProgressUntil: new Date(now.getTime() + IN_PROGRESS_MS) },
+      now,
     );
   } catch {
-    if (whenDown === 'accept') return true;
+    if (whenDown === 'accept') return { ok: true };
     throw new HttpError(503, 'unavailable', 'Temporarily unable to check the request; retry later.');
   }
+  if (claim.status === 'completed') {
+    const reply = StoredReply.safeParse(claim.value);
+    if (reply.success) return { ok: true, replay: reply.data };
+    return { ok: false, reason: 'MessageBird signature was already used (replay).' };
+  }
+  if (claim.status === 'in-progress') {
+    // Another copy of this very request is being processed right now: a live call is answered anyway
+    // (the answer does not depend on the copy); anything else comes back once that copy has settled.
+    if (whenDown === 'accept') return { ok: true };
+    throw new HttpError(503, 'in_progress', 'This request is being processed; retry shortly.');
+  }
+  const store = context.store;
+  return {
+    ok: true,
+    guard: {
+      complete: (reply, signal) => store.complete(kind, id, reply, until, signal),
+      release: (signal) => store.release(kind, id, signal),
+    },
+  };
 }
 
 export async function authenticate(
@@ -76,9 +115,7 @@ export async function authenticate(
     );
     if (!verdict.ok) return { ok: false, reason: verdict.reason };
     const until = new Date((verdict.timestamp + LEGACY_MAX_AGE_SEC) * 1000);
-    return (await firstUse(context, 'MB-SIGNATURE', sha256Hex(legacy), until, whenDown))
-      ? { ok: true }
-      : { ok: false, reason: 'MessageBird-Signature was already used (replay).' };
+    return useOnce(context, 'MB-SIGNATURE', sha256Hex(legacy), until, whenDown);
   }
 
   if (token === undefined && legacy !== undefined) {
@@ -96,9 +133,7 @@ export async function authenticate(
   if (!verdict.ok) return { ok: false, reason: `MessageBird-Signature-JWT rejected: ${verdict.reason}` };
   // Remembered for as long as the token would still be accepted, skew included.
   const until = new Date((verdict.claims.exp + CLOCK_TOLERANCE_SEC) * 1000);
-  return (await firstUse(context, 'JTI', verdict.claims.jti, until, whenDown))
-    ? { ok: true }
-    : { ok: false, reason: 'MessageBird-Signature-JWT was already used (replayed jti).' };
+  return useOnce(context, 'JTI', verdict.claims.jti, until, whenDown);
 }
 
 const VerifiedClaims = z.object({
@@ -144,6 +179,11 @@ export function fetchContextOf(request: WebhookRequest): FetchContext {
   return { requestKey: `body-${sha256Hex(signed).slice(0, 32)}`, occurredAt: undefined };
 }
 
+const FetchDecision = z.object({
+  fetch: z.object({ requestKey: z.string().min(1), occurredAt: z.string().optional() }),
+  answer: z.object({ source: z.enum(['default', 'fallback']), flow: CallFlow }),
+});
+
 /** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
 const fallbackSettings = MessageBirdSettings.parse({});
 
@@ -154,10 +194,18 @@ const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettin
   parse: parseFetch,
   handle: (input, context, request) => {
     const answer = decideAnswer(context.settings);
+    const fetch = fetchContextOf(request);
     return {
-      events: fetchDrafts(input, fetchContextOf(request), context.settings, answer),
+      events: fetchDrafts(input, fetch, context.settings, answer),
       reply: replyOf(answer.flow, flowFormatOf(request.headers.accept)),
+      decision: { fetch, answer },
     };
+  },
+  // The kept request has no signature header: what it was keyed by and what it was answered are kept.
+  renormalise: (input, decision, context) => {
+    const recorded = FetchDecision.parse(decision);
+    const fetch = { requestKey: recorded.fetch.requestKey, occurredAt: recorded.fetch.occurredAt };
+    return fetchDrafts(input, fetch, context.settings, recorded.answer);
   },
   fallback: (request) => replyOf(safeCallFlow(fallbackSettings), flowFormatOf(request.headers.accept)),
 });

@@ -13,5 +13,7 @@ export const messageBirdMeta = defineVendor({
   ],
   webhookUrls: { callFlow: '/call-flow', events: '/events' },
   timeoutSeconds: 6,
-  answerDeadlineMs: 1500,
+  answerDeadlineMs: 2000,
+  // MessageBird reports every leg's end: this long without a word, the call is over.
+  staleAfterMinutes: { unanswered: 15, answered: 240 },
 });

@@ -12,4 +12,6 @@ export const ringCentralMeta = defineVendor({
   webhookUrls: { webhook: '' },
   timeoutSeconds: 3,
   answerDeadlineMs: 2500,
+  // RingCentral reports every party's Disconnected: this long without a word, the call is over.
+  staleAfterMinutes: { unanswered: 15, answered: 240 },
 });

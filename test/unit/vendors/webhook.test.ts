@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import type { EightByEightSecrets, EightByEightSettings } from '../../../functions/vendors/8x8/connection';
 import { eightByEight } from '../../../functions/vendors/8x8/index';
@@ -7,7 +6,7 @@ import { createWebhookHandler } from '../../../functions/vendors/webhook';
 import { lambdaContext, toApiGatewayEvent } from '../../../local/api-gateway';
 import { hookRoutePath } from '../../../shared/routes';
 import { fixtureText } from '../../support/fixtures';
-import { MemoryConnections, RecordingPublisher } from '../../support/memory';
+import { MemoryConnections, memoryDependencies } from '../../support/memory';
 
 const SECRET = 'Bearer wiring-test-secret-0001';
 function sealedSecrets() {
@@ -29,14 +28,11 @@ function harness(adapter: EightByEightAdapter = eightByEight) {
     settings: {},
     secrets: sealedSecrets(),
   });
-  const publisher = new RecordingPublisher();
-  const handler = createWebhookHandler(adapter, {
+  const { deps, publisher, requests, outbox } = memoryDependencies(
     connections,
-    publisher,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-    now: () => new Date('2026-01-01T00:00:00Z'),
-    publicBaseUrl: undefined,
-  });
+    () => new Date('2026-01-01T00:00:00Z'),
+  );
+  const handler = createWebhookHandler(adapter, deps);
   const post = async (subPath: string, body: string) => {
     const template = hookRoutePath('8x8', subPath);
     const event = toApiGatewayEvent(
@@ -54,9 +50,10 @@ function harness(adapter: EightByEightAdapter = eightByEight) {
       },
     );
     const result = await handler(event, lambdaContext('wiring', 6));
-    return { status: result.statusCode, body: String(result.body ?? '') };
+    const requestId = result.headers?.['x-callhooks-request-id'];
+    return { status: result.statusCode, body: String(result.body ?? ''), requestId };
   };
-  return { connections, publisher, post };
+  return { connections, publisher, requests, outbox, post };
 }
 
 describe('webhook wiring', () => {
@@ -70,14 +67,62 @@ describe('webhook wiring', () => {
     expect(JSON.parse(reply.body)).toMatchObject({ callflow: [{ action: 'say' }, { action: 'hangup' }] });
   });
 
-  it('answers 503 to a status webhook whose events cannot be published, so the vendor retries', async () => {
-    const { publisher, post } = harness();
+  it('keeps the raw request without its credentials, and names it on the answer and the events', async () => {
+    const { publisher, requests, post } = harness();
+
+    const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
+
+    expect(reply.status).toBe(200);
+    expect(requests.kept).toHaveLength(1);
+    const [kept] = requests.kept;
+    expect(kept).toMatchObject({
+      route: 'webhook',
+      method: 'POST',
+      outcome: 'processed',
+      bodyEncoding: 'utf8',
+    });
+    expect(kept?.headers.authorization).toBeUndefined();
+    expect(JSON.stringify(kept)).not.toContain(SECRET);
+    expect(reply.requestId).toBe(kept?.requestId);
+    expect(publisher.events.map((event) => event.requestId)).toEqual(
+      publisher.events.map(() => kept?.requestId),
+    );
+    expect(kept?.eventIds).toEqual(publisher.events.map((event) => event.eventId));
+  });
+
+  it('accepts a status webhook whose events the bus does not take, holding them in the outbox', async () => {
+    const { publisher, requests, outbox, post } = harness();
     publisher.failing = true;
+    requests.failing = true;
+
+    const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
+
+    expect(reply.status).toBe(200);
+    expect(outbox.messages).toHaveLength(1);
+    expect(outbox.messages[0]?.events.map((event) => event.type)).toEqual(['session.started', 'leg.created']);
+    expect(outbox.messages[0]?.raw?.route).toBe('webhook');
+  });
+
+  it('answers 503 to a status webhook that neither the bus nor the outbox takes, so the vendor retries', async () => {
+    const { publisher, outbox, post } = harness();
+    publisher.failing = true;
+    outbox.failing = true;
 
     const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
 
     expect(reply.status).toBe(503);
-    expect(JSON.parse(reply.body)).toMatchObject({ error: { code: 'publish_failed' } });
+    expect(JSON.parse(reply.body)).toMatchObject({ error: { code: 'unavailable' } });
+  });
+
+  it('answers a live call even when neither the bus nor the outbox takes its events', async () => {
+    const { publisher, outbox, post } = harness();
+    publisher.failing = true;
+    outbox.failing = true;
+
+    const reply = await post('', fixtureText('8x8', 'vca-number-masking.json'));
+
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ callflow: expect.any(Array) });
   });
 
   it('gives a live call the safe fallback when the connection store is unreachable', async () => {
@@ -93,7 +138,7 @@ describe('webhook wiring', () => {
     expect(publisher.events).toEqual([]);
   });
 
-  it('gives a live call the safe fallback when deciding fails, and a 500 to anything else', async () => {
+  it('gives a live call the safe fallback when deciding fails, keeping the request, and a 503 to anything else', async () => {
     const broken = defineRoute<unknown, EightByEightSecrets, EightByEightSettings>({
       name: 'webhook',
       authenticate: () => {
@@ -124,9 +169,10 @@ describe('webhook wiring', () => {
     const answered = await live.post('', '{}');
     const failed = await notLive.post('', '{}');
 
-    expect(answered).toEqual({ status: 200, body: 'fallback' });
-    expect(failed.status).toBe(500);
-    expect(JSON.parse(failed.body)).toMatchObject({ error: { code: 'internal_error' } });
+    expect(answered).toMatchObject({ status: 200, body: 'fallback' });
+    expect(live.requests.kept.map((kept) => kept.outcome)).toEqual(['fallback']);
+    expect(failed.status).toBe(503);
+    expect(JSON.parse(failed.body)).toMatchObject({ error: { code: 'unavailable' } });
     expect(failed.body).not.toContain('scratch store');
   });
 });

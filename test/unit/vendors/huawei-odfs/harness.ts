@@ -1,16 +1,16 @@
 /**
  * The Huawei ODFS Lambda handler with its I/O swapped for memory: a connection store holding one
- * connection and its scratch state, a publisher that records, and a clock the test moves. Everything else
- * — routing, authentication, parsing, rejections, finalising events — is the real wiring.
+ * connection and its scratch state, a publisher, requests table and outbox that record, and a clock the
+ * test moves. Everything else — routing, authentication, parsing, rejections, finalising events,
+ * recording — is the real wiring.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { huaweiOdfsConnection } from '../../../../functions/vendors/huawei-odfs/connection';
 import { huaweiOdfs } from '../../../../functions/vendors/huawei-odfs/index';
 import { createWebhookHandler } from '../../../../functions/vendors/webhook';
 import { lambdaContext, toApiGatewayEvent } from '../../../../local/api-gateway';
 import { hookRoutePath } from '../../../../shared/routes';
-import { MemoryConnections, RecordingPublisher } from '../../../support/memory';
+import { MemoryConnections, memoryDependencies } from '../../../support/memory';
 
 export const APP_KEY = 'tenant0001';
 export const APP_SECRET = 'example-api-password-0001';
@@ -57,15 +57,9 @@ export function createHarness(settings: unknown = {}, startAt = new Date('2026-0
     settings: { ...parsedSettings.data },
     secrets: { ...sealed.sealed.secrets },
   });
-  const publisher = new RecordingPublisher();
   let now = startAt;
-  const handler = createWebhookHandler(huaweiOdfs, {
-    connections,
-    publisher,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-    now: () => now,
-    publicBaseUrl: undefined,
-  });
+  const { deps, publisher, requests } = memoryDependencies(connections, () => now);
+  const handler = createWebhookHandler(huaweiOdfs, deps);
 
   async function call(
     route: RouteName,
@@ -113,6 +107,7 @@ export function createHarness(settings: unknown = {}, startAt = new Date('2026-0
     call,
     token,
     published: publisher.events,
+    kept: requests.kept,
     scratch: connections.scratchStore,
     connections,
     advance: (ms: number) => {

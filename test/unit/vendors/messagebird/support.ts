@@ -1,11 +1,10 @@
+import { MemoryScratch } from '../../../support/memory';
 /**
  * Test support for the MessageBird adapter: typed fixture loading, tokens signed as MessageBird signs them,
  * and an in-memory replay cache standing in for the connections table.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
 import * as z from 'zod';
 import type { RouteContext, WebhookRequest } from '../../../../functions/vendors/adapter';
@@ -15,7 +14,6 @@ import {
 } from '../../../../functions/vendors/messagebird/connection';
 import { parseWebhook, type Webhook } from '../../../../functions/vendors/messagebird/schema';
 import { parseQuery } from '../../../../functions/vendors/webhook';
-import { ScratchStore } from '../../../../shared/connection-store';
 import type { HttpMethod } from '../../../../shared/routes';
 import { fixtureFolder, fixtureJson, fixtureText } from '../../../support/fixtures';
 
@@ -130,32 +128,7 @@ export function webhookRequest(options: RequestOptions): WebhookRequest {
   };
 }
 
-/** The replay cache in memory, with the table's semantics (expired entries are absent). */
-export class MemoryScratch extends ScratchStore {
-  readonly items = new Map<string, { value: unknown; expiresAt: number }>();
-  failing = false;
-
-  constructor() {
-    // Never sent anything: every method that would use the client is overridden.
-    super(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), 'unused', 'con_test');
-  }
-
-  override async get(kind: string, key: string, now: Date) {
-    const item = this.items.get(`${kind}#${key}`);
-    return item && item.expiresAt * 1000 > now.getTime() ? item.value : undefined;
-  }
-
-  override async putIfAbsent(kind: string, key: string, value: unknown, expiresAt: Date, now: Date) {
-    if (this.failing) throw new Error('replay cache unreachable');
-    if ((await this.get(kind, key, now)) !== undefined) return false;
-    this.items.set(`${kind}#${key}`, { value, expiresAt: Math.floor(expiresAt.getTime() / 1000) });
-    return true;
-  }
-
-  override async put(kind: string, key: string, value: unknown, expiresAt: Date) {
-    this.items.set(`${kind}#${key}`, { value, expiresAt: Math.floor(expiresAt.getTime() / 1000) });
-  }
-}
+export { MemoryScratch };
 
 export function routeContext(
   now: Date,
@@ -169,5 +142,6 @@ export function routeContext(
     receivedAt: now,
     now: () => now,
     store,
+    signal: new AbortController().signal,
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * Draining the outbox: each message holds events the bus did not take and, maybe, a raw request the
+ * requests table did not take, at the time a webhook was accepted. Both are delivered now; a message that
+ * cannot be delivered yet goes back to its queue (and, after enough tries, to the outbox's dead-letter
+ * queue, which is alarmed and can be redriven). Delivering twice is harmless: the fold deduplicates events
+ * by id and a raw request is put under its own key.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { describeIssues, issuesOf } from '../../shared/http';
+import type { CallMetrics } from '../../shared/metrics';
+import { OutboxMessage } from '../../shared/outbox';
+import type { EventPublisher } from '../../shared/publish';
+import type { RequestStore } from '../../shared/raw-requests';
+
+export interface DrainDependencies {
+  readonly publisher: EventPublisher;
+  readonly requests: RequestStore;
+  readonly logger: Pick<Logger, 'info' | 'error'>;
+  readonly metrics: CallMetrics;
+}
+
+export async function drainOutbox(
+  records: readonly SQSRecord[],
+  deps: DrainDependencies,
+): Promise<SQSBatchResponse> {
+  const failures: string[] = [];
+  await Promise.all(
+    records.map(async (record) => {
+      try {
+        await deliver(record, deps);
+        deps.metrics.count('OutboxDelivered');
+      } catch (error) {
+        deps.metrics.count('OutboxFailures');
+        deps.logger.error('outbox message not delivered; it is retried', {
+          messageId: record.messageId,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+          error,
+        });
+        failures.push(record.messageId);
+      }
+    }),
+  );
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+async function deliver(record: SQSRecord, deps: DrainDependencies): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(record.body);
+  } catch {
+    throw new Error(`outbox message ${record.messageId} is not JSON`);
+  }
+  const parsed = OutboxMessage.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `outbox message ${record.messageId} is not an outbox message: ${describeIssues(issuesOf(parsed.error))}`,
+    );
+  }
+  const { events, raw } = parsed.data;
+  const [published] = await Promise.all([
+    events.length > 0 ? deps.publisher.publish(events) : { failed: [], reasons: [] },
+    raw ? deps.requests.put(raw) : undefined,
+  ]);
+  if (published.failed.length > 0) {
+    throw new Error(
+      `${published.failed.length} event(s) not taken by the bus (${published.reasons.join(', ')})`,
+    );
+  }
+  deps.logger.info('outbox message delivered', {
+    messageId: record.messageId,
+    events: events.length,
+    raw: raw !== undefined,
+  });
+}
