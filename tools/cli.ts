@@ -3,7 +3,11 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type VendorId, vendorIds } from '../shared/events';
 import { ApiError } from './traffic';
 
+/** The command was called wrongly: say why, then how to call it. */
 export class UsageError extends Error {}
+
+/** The command cannot go on for a reason the person can fix: one line, no usage. */
+export class CommandError extends Error {}
 
 /** parseArgs, with its complaints (an unknown flag, a missing value) as usage errors. */
 export function commandLine<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
@@ -54,7 +58,7 @@ export function main(name: string, usage: string, run: () => Promise<number>): v
     (error: unknown) => {
       if (error instanceof UsageError) {
         console.error(`${name}: ${error.message}\n\n${usage}`);
-      } else if (error instanceof ApiError) {
+      } else if (error instanceof ApiError || error instanceof CommandError) {
         console.error(`${name}: ${error.message}`);
       } else {
         console.error(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

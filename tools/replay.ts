@@ -9,7 +9,7 @@ import { vendorCatalog } from '../functions/vendors/catalog';
 import type { VendorId } from '../shared/events';
 import { sessionIdFor } from '../shared/ids';
 import { hookUrl } from '../shared/routes';
-import { commandLine, main, ms, targetOf, UsageError, vendorOf } from './cli';
+import { CommandError, commandLine, main, ms, targetOf, UsageError, vendorOf } from './cli';
 import { authenticatorFor, type Connection, createConnection, type VendorSecrets } from './traffic';
 import { callApi, send } from './traffic/http';
 import { type FixtureFile, replayItemOf } from './traffic/replay';
@@ -26,22 +26,27 @@ const USAGE = `usage: npm run replay -- <vendor> <file or folder> [--target URL]
     --signing-key   MessageBird's signing key
     --app-key, --app-secret   Huawei ODFS's appKey and appSecret`;
 
-async function filesOf(path: string): Promise<FixtureFile[]> {
+/** The files to replay, in name order, and the folders inside that are left for a replay of their own. */
+async function filesOf(path: string): Promise<{ files: FixtureFile[]; folders: string[] }> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`no such file or folder: ${path}`);
-  if (info.isFile())
-    return [{ path, name: basename(path), text: await readFile(path, 'utf8'), explicit: true }];
-  const names = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  if (info.isFile()) {
+    return {
+      files: [{ path, name: basename(path), text: await readFile(path, 'utf8'), explicit: true }],
+      folders: [],
+    };
+  }
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   const files: FixtureFile[] = [];
-  for (const entry of names) {
-    if (entry.isDirectory()) {
-      console.log(`skip      ${join(path, entry.name)}/ (a folder: replay it on its own)`);
-    } else if (entry.isFile() && !entry.name.startsWith('.')) {
-      const file = join(path, entry.name);
-      files.push({ path: file, name: entry.name, text: await readFile(file, 'utf8'), explicit: false });
+  const folders: string[] = [];
+  for (const entry of entries) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) folders.push(full);
+    else if (entry.isFile() && !entry.name.startsWith('.')) {
+      files.push({ path: full, name: entry.name, text: await readFile(full, 'utf8'), explicit: false });
     }
   }
-  return files;
+  return { files, folders };
 }
 
 function secretsFrom(
@@ -130,7 +135,7 @@ async function replay(): Promise<number> {
   const vendor = vendorOf(vendorName);
   const target = targetOf(values.target, process.env.CALLHOOKS_TARGET ?? 'http://127.0.0.1:3000');
   const token = values.token ?? process.env.CALLHOOKS_API_TOKEN;
-  const files = await filesOf(path);
+  const { files, folders } = await filesOf(path);
 
   let connection: Connection;
   if (values.connection) {
@@ -146,8 +151,8 @@ async function replay(): Promise<number> {
       );
       const shown = reply.json;
       if (typeof shown === 'object' && shown !== null && 'vendor' in shown && shown.vendor !== vendor) {
-        throw new UsageError(
-          `connection ${values.connection} is a ${String(shown.vendor)} connection, not ${vendor}`,
+        throw new CommandError(
+          `connection ${values.connection} is for ${String(shown.vendor)}, not ${vendor}`,
         );
       }
     }
@@ -171,6 +176,7 @@ async function replay(): Promise<number> {
       return outcome;
     },
   });
+  for (const folder of folders) console.log(`skip      ${folder}/ (a folder: replay it on its own)`);
   const touched = new Set<string>();
   let failures = 0;
   for (const file of files) {

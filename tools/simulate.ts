@@ -36,7 +36,9 @@ function showProgress(): (p: Progress) => void {
   let lastPercent = -1;
   return (p) => {
     const now = Date.now();
-    const percent = p.calls === 0 ? 100 : Math.floor((p.callsDone / p.calls) * 100);
+    // Shuffled, calls finish only near the end: count their webhooks too, so the bar moves steadily.
+    const planned = p.calls + p.copiesPlanned;
+    const percent = planned === 0 ? 100 : Math.floor(((p.callsDone + p.copiesDone) / planned) * 100);
     const counts = `sent ${p.ledger.sent}  acked ${p.ledger.acked}  refused ${p.ledger.refused}  resent ${p.ledger.resent}`;
     if (tty) {
       if (now - lastLine < 80 && p.callsDone < p.calls) return;

@@ -36,7 +36,10 @@ export interface RunOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** The planned start of the first call (default now). */
   readonly startAt?: Date;
-  /** Connections to use; one per vendor is created when absent. */
+  /**
+   * Connections to use; one per vendor is created when absent. Give reused connections a new seed: the same
+   * seed names the same vendor sessions, which would fold into the calls of the earlier run.
+   */
   readonly connections?: Connections;
   /** Only these outcomes, by name. */
   readonly outcomes?: readonly string[];

@@ -5,6 +5,7 @@
  */
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { type Delivery, type RunResult, runTraffic, tally } from '../../../tools/traffic';
 import { BASE, type Captured, fakeCallhooks, type Override } from './fake-callhooks';
 
@@ -36,6 +37,9 @@ function sent(
     return { delivery, request };
   });
 }
+
+const Turn = z.object({ userid: z.string(), inparams: z.record(z.string(), z.unknown()) });
+const Created = z.object({ vendor: z.string(), auth: z.record(z.string(), z.string()) });
 
 const wire = ({ method, url, headers, body }: Captured) => JSON.stringify({ method, url, headers, body });
 
@@ -76,8 +80,8 @@ describe('runTraffic', () => {
 
     const created = fake.requests
       .filter((r) => r.url.endsWith('/v1/connections'))
-      .map((r) => JSON.parse(r.body));
-    const auth = (vendor: string) => created.find((c) => c.vendor === vendor)?.auth;
+      .map((r) => Created.parse(JSON.parse(r.body)));
+    const auth = (vendor: string) => created.find((c) => c.vendor === vendor)?.auth ?? {};
     for (const { delivery, request } of sent(result, fake)) {
       if (delivery.vendor === '8x8') expect(request.headers.authorization).toBe(auth('8x8').httpAuthHeader);
       if (delivery.vendor === 'ringcentral')
@@ -122,7 +126,7 @@ describe('runTraffic', () => {
       const path = new URL(request.url).pathname;
       if (path.endsWith('/gettoken'))
         return { status: 200, body: { errorCode: 0, authToken: `token-${++tokens}`, expireTime: 3600 } };
-      const turn = JSON.parse(request.body);
+      const turn = Turn.parse(JSON.parse(request.body));
       if (!refusedOnce) {
         refusedOnce = true;
         return {
@@ -151,7 +155,9 @@ describe('runTraffic', () => {
 
     const result = await run(['huawei-odfs'], fake, { calls: 1, outcomes: ['transferred'] });
 
-    const turns = fake.requests.filter((r) => r.url.includes('/crs/process')).map((r) => JSON.parse(r.body));
+    const turns = fake.requests
+      .filter((r) => r.url.includes('/crs/process'))
+      .map((r) => Turn.parse(JSON.parse(r.body)));
     expect(tokens).toBe(2);
     expect(turns.map((t) => t.inparams.auth_token).slice(0, 2)).toEqual(['token-1', 'token-2']);
     const { auth_token: _a, ...first } = turns[0]?.inparams ?? {};
