@@ -12,12 +12,13 @@ import {
   type RunCall,
   runTraffic,
   tallyByVendor,
+  vendorTraffic,
   verifyCalls,
 } from './traffic';
 
 const USAGE = `usage: npm run simulate -- --target <baseUrl> [--token <apiToken>] --vendors all|8x8,messagebird,…
          --calls N [--rate R] [--duplicates] [--shuffle] [--seed S] [--json FILE]
-         [--concurrency N] [--wait SECONDS]
+         [--concurrency N] [--wait SECONDS] [--outcomes busy,missed,…]
 
   --token        the API token (default $CALLHOOKS_API_TOKEN)
   --calls        calls in total, spread over the vendors
@@ -27,7 +28,8 @@ const USAGE = `usage: npm run simulate -- --target <baseUrl> [--token <apiToken>
   --seed         the same seed plans the same calls (default: a new one, printed)
   --json         write every call, its ground truth and every delivery to FILE
   --concurrency  requests in flight at most (default 32)
-  --wait         how long to wait for the calls to settle (default 30)`;
+  --wait         how long to wait for the calls to settle (default 30)
+  --outcomes     only these outcomes (names as in tools/traffic/vendors/*.ts), e.g. busy,no_answer`;
 
 const tty = process.stderr.isTTY === true;
 
@@ -151,6 +153,7 @@ async function simulate(): Promise<number> {
       json: { type: 'string' },
       concurrency: { type: 'string', default: '32' },
       wait: { type: 'string', default: '30' },
+      outcomes: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -177,6 +180,16 @@ async function simulate(): Promise<number> {
   if (!(waitSec >= 0)) throw new UsageError('--wait must be a number of seconds');
   const vendors = vendorList(values.vendors);
   const seed = values.seed ?? Date.now().toString(36);
+  const outcomes = values.outcomes
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const vendor of vendors) {
+    const known = vendorTraffic[vendor].outcomes.map(([name]) => name);
+    if (outcomes && !outcomes.some((o) => known.includes(o))) {
+      throw new UsageError(`--outcomes names none of ${vendor}'s: ${known.join(', ')}`);
+    }
+  }
 
   console.log(
     `simulate: ${calls} calls over ${vendors.join(', ')} against ${target}` +
@@ -193,6 +206,7 @@ async function simulate(): Promise<number> {
     copies: values.duplicates ? { min: 1, max: 3 } : { min: 1, max: 1 },
     shuffle: values.shuffle,
     ...(rate ? { rate } : {}),
+    ...(outcomes ? { outcomes } : {}),
     onProgress: showProgress(),
   });
   if (tty) process.stderr.write('\n');

@@ -1,7 +1,11 @@
 /**
  * The traffic generator against the local runtime: a small mixed run of all five vendors — status webhooks
- * delivered once or twice, shuffled across calls, eight in flight — reads back exactly as its ground truth
- * says; and a ground truth that is wrong is reported as a mismatch, so the verifier can fail.
+ * delivered once or twice, shuffled across calls — reads back exactly as its ground truth says; and a
+ * ground truth that is wrong is reported as a mismatch, so the verifier can fail.
+ *
+ * Four in flight, not more: this checks the ground truth, not the runtime under load. On a busy two-core
+ * machine the one-process runtime takes over 1.5 s to publish at eight in flight, and a live route then
+ * answers without its events (by design), which would make this test fail for a reason of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vendorIds } from '../../shared/events';
@@ -21,7 +25,7 @@ beforeAll(async () => {
     seed: 'e2e-traffic',
     copies: { min: 1, max: 2 },
     shuffle: true,
-    concurrency: 8,
+    concurrency: 4,
   });
 }, 60_000);
 

@@ -37,7 +37,7 @@ export function randomSecret(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** ISO time at second precision, as 8x8's summaries and RingCentral's presence write them. */
+/** ISO time at second precision, as 8x8's summaries and MessageBird's payloads write them. */
 export function isoSeconds(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
