@@ -113,7 +113,7 @@ export type CallsTableAccess = 'read' | 'fold' | 'sweep';
 /** How a function uses the connections table: vendors read one; the connections API manages them. */
 export type ConnectionsTableAccess = 'read' | 'manage';
 /** How a function uses the requests table: webhooks and the outbox keep raw requests; renormalising reads them. */
-export type RequestsTableAccess = 'write' | 'read';
+export type RequestsTableAccess = 'write' | 'batchWrite' | 'read';
 
 interface TableGrant {
   readonly table: readonly string[];
@@ -130,10 +130,10 @@ const callsTableGrants: Record<CallsTableAccess, TableGrant> = {
     indexes: ['dynamodb:Query'],
     indexNames: ['byTenantStart', 'byConnectionStart'],
   },
-  // The fold reads an event's three items in one batch, queries a leg's or a session's history, and
-  // writes items one by one (never in a transaction).
+  // The fold reads a batch's items in one BatchGetItem, queries a leg's or a session's history, writes in
+  // BatchWriteItem phases (never in a transaction), and marks a session to refold with UpdateItem.
   fold: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   // The sweeper reads the open-session index, the sessions it names and their legs.
@@ -160,7 +160,10 @@ const scratchTableGrant: TableGrant = {
 };
 
 const requestsTableGrants: Record<RequestsTableAccess, TableGrant> = {
+  // Webhooks and the outbox put a request too large for the bus themselves.
   write: { table: ['dynamodb:PutItem'], indexes: [] },
+  // The requests function keeps what the bus brings, in batches.
+  batchWrite: { table: ['dynamodb:BatchWriteItem'], indexes: [] },
   read: { table: ['dynamodb:Query', 'dynamodb:GetItem'], indexes: [] },
 };
 

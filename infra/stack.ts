@@ -33,6 +33,7 @@ import { vendorCatalog, vendorEntry } from '../functions/vendors/catalog';
 import type { VendorMeta } from '../functions/vendors/meta';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
+import { rawRequestContract } from '../shared/raw-requests';
 import { hookRoutePath, type ManagementFunction, managementRoutes } from '../shared/routes';
 import {
   callsTable,
@@ -95,6 +96,7 @@ export class CallhooksStack extends Stack {
   readonly stateInbox: sqs.Queue;
   readonly stateQueue: sqs.Queue;
   readonly outbox: sqs.Queue;
+  readonly requestsQueue: sqs.Queue;
   /** Every dead-letter queue of the stack, by what it holds. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.Queue>>;
   readonly api: apigw.HttpApi;
@@ -104,6 +106,7 @@ export class CallhooksStack extends Stack {
   readonly stateFunction: CallhooksFunction;
   readonly stateRouterFunction: CallhooksFunction;
   readonly outboxFunction: CallhooksFunction;
+  readonly requestsFunction: CallhooksFunction;
   readonly sweeperFunction: CallhooksFunction;
   readonly renormaliseFunction: CallhooksFunction;
   readonly alarms: Alarms;
@@ -187,11 +190,21 @@ export class CallhooksStack extends Stack {
     const inboxDlq = deadLetter('StateInbox');
     const stateDlq = deadLetter('State', true);
     const outboxDlq = deadLetter('Outbox');
-    this.deadLetterQueues = { stateRule: ruleDlq, stateInbox: inboxDlq, state: stateDlq, outbox: outboxDlq };
+    const requestsRuleDlq = deadLetter('RequestsRule');
+    const requestsDlq = deadLetter('Requests');
+    this.deadLetterQueues = {
+      stateRule: ruleDlq,
+      stateInbox: inboxDlq,
+      state: stateDlq,
+      outbox: outboxDlq,
+      requestsRule: requestsRuleDlq,
+      requests: requestsDlq,
+    };
 
     this.stateInbox = queue_(this, 'StateInbox', { removalPolicy, deadLetterQueue: inboxDlq });
     this.stateQueue = queue_(this, 'StateQueue', { removalPolicy, fifo: true, deadLetterQueue: stateDlq });
     this.outbox = queue_(this, 'Outbox', { removalPolicy, deadLetterQueue: outboxDlq });
+    this.requestsQueue = queue_(this, 'RequestsQueue', { removalPolicy, deadLetterQueue: requestsDlq });
 
     // The contract's pattern, as is: CDK only spells `detail-type` as `detailType` (the tests compare the result).
     const { source, 'detail-type': detailType, detail } = callEventContract.pattern;
@@ -202,6 +215,23 @@ export class CallhooksStack extends Stack {
       targets: [
         new targets.SqsQueue(this.stateInbox, {
           deadLetterQueue: ruleDlq,
+          retryAttempts: RULE_RETRY_ATTEMPTS,
+          maxEventAge: RULE_MAX_EVENT_AGE,
+        }),
+      ],
+    });
+
+    // Raw requests ride the bus beside their events; this rule takes them to their table.
+    new events.Rule(this, 'RequestsRule', {
+      eventBus: this.eventBus,
+      description: 'Every kept raw request, to the requests table',
+      eventPattern: {
+        source: [...rawRequestContract.pattern.source],
+        detailType: [...rawRequestContract.pattern['detail-type']],
+      },
+      targets: [
+        new targets.SqsQueue(this.requestsQueue, {
+          deadLetterQueue: requestsRuleDlq,
           retryAttempts: RULE_RETRY_ATTEMPTS,
           maxEventAge: RULE_MAX_EVENT_AGE,
         }),
@@ -288,6 +318,22 @@ export class CallhooksStack extends Stack {
     bindRequestsTable(this.outboxFunction, this.requestsTable, 'write');
     this.outboxFunction.addEventSource(
       new SqsEventSource(this.outbox, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    this.requestsFunction = new CallhooksFunction(this, 'KeepRequests', {
+      ...functionDefaults,
+      entry: 'functions/requests/handler.ts',
+      description: 'Keeps raw requests from the bus in the requests table',
+      timeout: BACKGROUND_TIMEOUT,
+      environment: { [functionEnv.rawRequestRetentionDays]: String(config.rawRequestRetentionDays) },
+    });
+    bindRequestsTable(this.requestsFunction, this.requestsTable, 'batchWrite');
+    this.requestsFunction.addEventSource(
+      new SqsEventSource(this.requestsQueue, {
+        batchSize: 25,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
     );
 
     this.sweeperFunction = new CallhooksFunction(this, 'Sweeper', {

@@ -20,6 +20,7 @@ import * as z from 'zod';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
+import { rawRequestContract } from '../shared/raw-requests';
 import { managementRoutes, routeKey } from '../shared/routes';
 import {
   callsTable,
@@ -91,6 +92,7 @@ export interface QueueSet {
   readonly stateInbox: DurableQueue;
   readonly state: DurableQueue;
   readonly outbox: DurableQueue;
+  readonly requests: DurableQueue;
 }
 
 export interface LocalRuntime {
@@ -212,11 +214,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       stateInbox: open('callhooks-state-inbox-dlq', false),
       state: open('callhooks-state-dlq.fifo', true),
       outbox: open('callhooks-outbox-dlq', false),
+      requests: open('callhooks-requests-dlq', false),
     };
     queues = {
       stateInbox: open('callhooks-state-inbox', false, deadLetterQueues.stateInbox),
       state: open('callhooks-state.fifo', true, deadLetterQueues.state),
       outbox: open('callhooks-outbox', false, deadLetterQueues.outbox),
+      requests: open('callhooks-requests', false, deadLetterQueues.requests),
     };
     const byName = new Map<string, DurableQueue>(
       [...Object.values(queues), ...Object.values(deadLetterQueues)].map((queue) => [queue.name, queue]),
@@ -248,10 +252,12 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
 
     const bus = new LocalEventBus({ name: 'callhooks', region: LOCAL_REGION, logger: log });
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
+    bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
 
     const state = (await import('../functions/state/handler')).handler;
     const router = (await import('../functions/state/router')).handler;
     const outboxDrain = (await import('../functions/outbox/handler')).handler;
+    const keepRequests = (await import('../functions/requests/handler')).handler;
     const sweeper = (await import('../functions/sweeper/handler')).handler;
     const renormalise = (await import('../functions/renormalise/handler')).handler;
 
@@ -289,6 +295,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       startConsumer(queues.outbox, sqsLambda('callhooks-outbox', outboxDrain), {
         batchSize: 10,
         concurrency: 2,
+        retryDelayMs,
+        log: consumerLog,
+      }),
+      startConsumer(queues.requests, sqsLambda('callhooks-requests', keepRequests), {
+        batchSize: 25,
+        concurrency: 1,
+        maxBatchingWindowMs: 200,
         retryDelayMs,
         log: consumerLog,
       }),
@@ -342,7 +355,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       Object.values(currentDeadLetters).reduce((sum, queue) => sum + queue.peek().length, 0);
     const redrive = () => {
       let moved = 0;
-      for (const name of Object.keys(currentQueues) as (keyof QueueSet)[]) {
+      for (const name of ['stateInbox', 'state', 'outbox', 'requests'] as const) {
         moved += currentDeadLetters[name].redriveTo(currentQueues[name]);
       }
       return moved;

@@ -5,7 +5,13 @@
  * live in the requests table (encrypted, never exported) for a configurable time.
  */
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { VendorId } from './events';
 import { hourOf, REQUEST_SHARDS, requestKeys, requestsTable } from './tables';
@@ -48,6 +54,17 @@ export const RawRequest = z.object({
     .optional(),
 });
 export type RawRequest = z.infer<typeof RawRequest>;
+
+/**
+ * The bus contract of a kept request: webhooks publish it beside their events, and a rule takes it to the
+ * requests table (functions/requests). Other consumers may read it; it holds what the vendor sent.
+ */
+export const rawRequestContract = {
+  source: 'callhooks',
+  detailType: 'WebhookRequest',
+  schema: RawRequest,
+  pattern: { source: ['callhooks'], 'detail-type': ['WebhookRequest'] },
+} as const;
 
 /** Bytes of an answer body kept with its request: enough to read it, never enough to matter. */
 const MAX_REPLY_BODY = 16 * 1024;
@@ -108,6 +125,34 @@ export class RequestStore {
       }),
       options(signal),
     );
+  }
+
+  /** Keeps many at once (the requests function's batches); what is left unprocessed is retried. */
+  async putMany(raws: readonly RawRequest[]): Promise<void> {
+    const items = raws.map((raw) => ({
+      ...requestKeys.item(raw.connectionId, raw.requestId),
+      ...raw,
+      expiresAt: Math.floor(Date.parse(raw.receivedAt) / 1000) + this.retentionDays * 86_400,
+    }));
+    // One item per key in a batch: a request delivered twice is kept once.
+    const unique = [...new Map(items.map((item) => [`${item.PK}|${item.SK}`, item])).values()];
+    for (let i = 0; i < unique.length; i += 25) {
+      let pending: Record<string, unknown>[] = unique.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const result = await this.db.send(
+          new BatchWriteCommand({
+            RequestItems: { [this.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) },
+          }),
+        );
+        pending = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((request) =>
+          request.PutRequest?.Item ? [request.PutRequest.Item] : [],
+        );
+        if (pending.length > 0) {
+          if (attempt >= 8) throw new Error('raw request writes throttled; they are retried');
+          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+        }
+      }
+    }
   }
 
   async get(connectionId: string, requestId: string): Promise<RawRequest | undefined> {

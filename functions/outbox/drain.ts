@@ -1,16 +1,16 @@
 /**
- * Draining the outbox: each message holds events the bus did not take and, maybe, a raw request the
- * requests table did not take, at the time a webhook was accepted. Both are delivered now; a message that
+ * Draining the outbox: each message holds events and, maybe, a raw request that the bus (or the requests
+ * table) did not take when a webhook was accepted. They are delivered now; a message that
  * cannot be delivered yet goes back to its queue (and, after enough tries, to the outbox's dead-letter
  * queue, which is alarmed and can be redriven). Delivering twice is harmless: the fold deduplicates events
- * by id and a raw request is put under its own key.
+ * by id and a raw request is kept under its own key.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { describeIssues, issuesOf } from '../../shared/http';
 import type { CallMetrics } from '../../shared/metrics';
 import { OutboxMessage } from '../../shared/outbox';
-import type { EventPublisher } from '../../shared/publish';
+import { type EventPublisher, fitsOneEntry } from '../../shared/publish';
 import type { RequestStore } from '../../shared/raw-requests';
 
 export interface DrainDependencies {

@@ -1,8 +1,7 @@
 /**
- * One batch from the state queue: records grouped by session (the FIFO message group), sessions folded
- * side by side, each session's records one after the other. When a record fails, it and every later record
- * of its session are handed back (the queue must not let a later event of that session overtake it); the
- * other sessions' records are done.
+ * One batch from the state queue: records grouped by session (the FIFO message group), in queue order,
+ * folded together (apply.ts). When a session's records cannot be folded, they are handed back, all of
+ * them (a later event of a session must not overtake an earlier one); the other sessions' are done.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
@@ -10,12 +9,12 @@ import * as z from 'zod';
 import { CallEvent } from '../../shared/events';
 import { describeIssues, issuesOf } from '../../shared/http';
 import type { CallMetrics } from '../../shared/metrics';
-import { type FoldOutcome, foldEvent } from './apply';
+import { type FoldOutcome, foldBatch } from './apply';
 import type { StateStore } from './store';
 
 export interface BatchDependencies {
   readonly store: StateStore;
-  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly logger: Pick<Logger, 'debug' | 'warn' | 'error'>;
   readonly metrics: CallMetrics;
   readonly now: () => Date;
 }
@@ -50,7 +49,7 @@ const countOf: Record<FoldOutcome, 'EventsFolded' | 'EventsDuplicate' | 'Session
   refolded: 'SessionsRefolded',
 };
 
-export async function foldBatch(
+export async function foldRecords(
   records: readonly SQSRecord[],
   deps: BatchDependencies,
 ): Promise<SQSBatchResponse> {
@@ -60,32 +59,44 @@ export async function foldBatch(
     groups.set(group, [...(groups.get(group) ?? []), record]);
   }
   const failures: string[] = [];
-  await Promise.all(
-    [...groups.values()].map(async (group) => {
-      for (const [index, record] of group.entries()) {
-        try {
-          const event = eventOf(record);
-          const outcome = await foldEvent(deps.store, event, deps.now, deps.logger);
-          deps.metrics.count(countOf[outcome]);
-          deps.logger.info('event folded', {
-            outcome,
-            sessionId: event.sessionId,
-            eventId: event.eventId,
-            type: event.type,
-            vendor: event.vendor,
-          });
-        } catch (error) {
-          deps.metrics.count('FoldErrors');
-          deps.logger.error('event not folded; it and the rest of its session are retried', {
-            messageId: record.messageId,
-            receiveCount: record.attributes.ApproximateReceiveCount,
-            error,
-          });
-          failures.push(...group.slice(index).map((later) => later.messageId));
-          return;
-        }
+  const fail = (group: readonly SQSRecord[], error: unknown) => {
+    deps.metrics.count('FoldErrors');
+    deps.logger.error('events not folded; they are retried', {
+      messageIds: group.map((record) => record.messageId),
+      receiveCount: group[0]?.attributes.ApproximateReceiveCount,
+      error,
+    });
+    failures.push(...group.map((record) => record.messageId));
+  };
+
+  const sessions: { records: SQSRecord[]; events: CallEvent[] }[] = [];
+  for (const group of groups.values()) {
+    try {
+      sessions.push({ records: group, events: group.map(eventOf) });
+    } catch (error) {
+      fail(group, error);
+    }
+  }
+  try {
+    const results = await foldBatch(
+      deps.store,
+      sessions.map((session) => session.events),
+      deps.now,
+      deps.logger,
+    );
+    for (const [index, result] of results.entries()) {
+      const session = sessions[index];
+      if (!session) continue;
+      if (result instanceof Error) {
+        fail(session.records, result);
+        continue;
       }
-    }),
-  );
+      for (const outcome of result) deps.metrics.count(countOf[outcome]);
+      deps.logger.debug('events folded', { sessionId: session.events[0]?.sessionId, outcomes: result });
+    }
+  } catch (error) {
+    // The writes failed: every session of the batch is retried (a fold is idempotent).
+    for (const session of sessions) fail(session.records, error);
+  }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }

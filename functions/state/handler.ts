@@ -10,7 +10,7 @@ import { documentClient } from '../../shared/aws';
 import { loadConfig, settings } from '../../shared/config';
 import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';
-import { foldBatch } from './batch';
+import { foldRecords } from './batch';
 import { CallStateStore } from './store';
 
 const config = loadConfig(
@@ -36,7 +36,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     try {
-      return await foldBatch(event.Records, { store, logger, metrics, now: () => new Date() });
+      return await foldRecords(event.Records, { store, logger, metrics, now: () => new Date() });
     } finally {
       metrics.publish();
     }

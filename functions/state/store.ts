@@ -1,14 +1,14 @@
 /**
- * The calls table as the state fold uses it. Per event it reads three items in one round trip (the event's
- * own history item, the session and the event's leg) and writes only what the event changed: the session,
- * the leg, the history item and, when a session starts or ends, its index item. Nothing is written in a
- * transaction; the fold (apply.ts) orders its writes so that a crash between any two of them is repaired
- * by the retry.
+ * The calls table as the state fold uses it, a batch at a time: one BatchGetItem reads what a batch of
+ * events needs (each event's own history item, each session, each leg the events touch), and the writes
+ * go out in three BatchWriteItem phases in a fixed order — sessions and their index items, then legs,
+ * then history. Nothing is written in a transaction, and nothing is written that did not change; the
+ * fold (apply.ts) makes a crash between, or inside, any phase repairable by the retry.
  */
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -29,23 +29,22 @@ import { SessionFold } from './session';
 /** What the session item keeps beside its view. */
 const SessionBookkeeping = z.object({
   fold: SessionFold,
-  /** The last event applied to this item: a retry of it after a crash knows the session already holds it. */
-  lastAppliedId: z.string(),
-  version: z.number().int().positive(),
-  /** A copy of an event was replaced: the next event of this session refolds it from its history. */
+  /**
+   * The events (copies: `id|revision|receivedAt`) this item took in its latest writes: until their history
+   * items are written (the last phase), a retry after a crash knows the session already holds them.
+   */
+  applied: z.array(z.string()),
+  /** A copy of an event was replaced: the session is refolded from its history before anything else. */
   needsRefold: z.boolean().optional(),
 });
 export type StoredSession = z.infer<typeof SessionBookkeeping>;
 
-const LegBookkeeping = z.object({
-  fold: LegFold.pick({
-    reportedDurationSec: true,
-    endStanding: true,
-    valueStanding: true,
-    lastKey: true,
-    eventCount: true,
-  }),
-  lastAppliedId: z.string(),
+const LegInternals = LegFold.pick({
+  reportedDurationSec: true,
+  endStanding: true,
+  valueStanding: true,
+  lastKey: true,
+  eventCount: true,
 });
 const LegItem = LegFold.omit({
   reportedDurationSec: true,
@@ -53,34 +52,29 @@ const LegItem = LegFold.omit({
   valueStanding: true,
   lastKey: true,
   eventCount: true,
-}).extend(LegBookkeeping.shape);
+}).extend({ fold: LegInternals, applied: z.array(z.string()) });
 
 export interface StoredLeg {
   readonly fold: LegFold;
-  readonly lastAppliedId: string;
+  /** As StoredSession.applied, for the leg. */
+  readonly applied: readonly string[];
 }
 
 function legFromItem(item: Record<string, unknown>): StoredLeg {
-  const { fold, lastAppliedId, ...view } = LegItem.parse(item);
-  return { fold: LegFold.parse({ ...view, ...fold }), lastAppliedId };
+  const { fold, applied, ...view } = LegItem.parse(item);
+  return { fold: LegFold.parse({ ...view, ...fold }), applied };
 }
 
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-export class VersionConflict extends Error {
-  constructor(sessionId: string) {
-    super(`session ${sessionId} was written by another fold at the same time; its events must be serialised`);
-    this.name = 'VersionConflict';
-  }
-}
+export const eventRef = (event: Pick<CallEvent, 'sessionId' | 'legId' | 'eventId'>) =>
+  `${event.sessionId}|${event.legId ?? '-'}|${event.eventId}`;
+export const legRef = (sessionId: string, legId: string) => `${sessionId}|${legId}`;
 
 export interface Loaded {
-  /** The stored copy of this very event, if it was folded before. */
-  readonly stored: CallEvent | undefined;
-  readonly session: StoredSession | undefined;
-  readonly leg: StoredLeg | undefined;
+  /** Stored copies of the batch's events, by eventRef. */
+  readonly stored: ReadonlyMap<string, CallEvent>;
+  readonly sessions: ReadonlyMap<string, StoredSession>;
+  /** By legRef. */
+  readonly legs: ReadonlyMap<string, StoredLeg>;
 }
 
 export interface Partition {
@@ -89,6 +83,27 @@ export interface Partition {
   readonly history: readonly CallEvent[];
   /** History items past their TTL that DynamoDB has not deleted yet (it deletes lazily). */
   readonly expired: number;
+}
+
+export interface SessionWrite {
+  readonly stored: StoredSession;
+  readonly view: SessionView | undefined;
+}
+
+export interface LegWrite {
+  readonly sessionId: string;
+  readonly fold: LegFold;
+  readonly applied: readonly string[];
+}
+
+/** What a batch writes, phase by phase. */
+export interface Writes {
+  readonly sessions: readonly SessionWrite[];
+  readonly indexes: readonly IndexView[];
+  readonly legs: readonly LegWrite[];
+  /** Leg items a refold found no history for (a crashed batch wrote them): removed with the legs. */
+  readonly staleLegs?: readonly { readonly sessionId: string; readonly legId: string }[];
+  readonly events: readonly CallEvent[];
 }
 
 export interface RetentionSettings {
@@ -100,20 +115,18 @@ export interface RetentionSettings {
 
 /** What the fold needs of the calls table (the DynamoDB one below; tests also fold in memory). */
 export interface StateStore {
-  load(event: CallEvent): Promise<Loaded>;
+  load(events: readonly CallEvent[]): Promise<Loaded>;
   legHistory(sessionId: string, legId: string, now: Date): Promise<{ events: CallEvent[]; expired: number }>;
   legs(sessionId: string): Promise<StoredLeg[]>;
   partition(sessionId: string, now: Date): Promise<Partition>;
-  putSession(
-    stored: StoredSession,
-    view: SessionView | undefined,
-    previousVersion: number | undefined,
-  ): Promise<void>;
   markNeedsRefold(sessionId: string): Promise<void>;
-  putLeg(sessionId: string, fold: LegFold, lastAppliedId: string): Promise<void>;
-  putEvent(event: CallEvent): Promise<void>;
-  putIndex(view: IndexView): Promise<void>;
+  /** Writes sessions and indexes, then legs, then history: each phase only once the one before is done. */
+  write(writes: Writes): Promise<void>;
 }
+
+const MAX_GET = 100;
+const MAX_WRITE = 25;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class CallStateStore implements StateStore {
   constructor(
@@ -131,34 +144,46 @@ export class CallStateStore implements StateStore {
     return Math.floor(this.now() / 1000) + this.retention.sessionRetentionDays * 86_400;
   }
 
-  async load(event: CallEvent): Promise<Loaded> {
-    const keys = [
-      callKeys.event(event.sessionId, event.legId, event.eventId),
-      callKeys.session(event.sessionId),
-      ...(event.legId ? [callKeys.leg(event.sessionId, event.legId)] : []),
-    ];
-    let pending: Record<string, unknown>[] = keys;
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const result = await this.db.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      items.push(...(result.Responses?.[this.tableName] ?? []));
-      pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      if (pending.length > 0) {
-        if (attempt >= 8) throw new Error(`session ${event.sessionId}: reads throttled; retrying the event`);
-        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+  async load(events: readonly CallEvent[]): Promise<Loaded> {
+    const keys = new Map<string, Record<string, string>>();
+    for (const event of events) {
+      keys.set(`E|${eventRef(event)}`, callKeys.event(event.sessionId, event.legId, event.eventId));
+      keys.set(`S|${event.sessionId}`, callKeys.session(event.sessionId));
+      if (event.legId)
+        keys.set(`L|${legRef(event.sessionId, event.legId)}`, callKeys.leg(event.sessionId, event.legId));
+    }
+    const stored = new Map<string, CallEvent>();
+    const sessions = new Map<string, StoredSession>();
+    const legs = new Map<string, StoredLeg>();
+    const all = [...keys.values()];
+    for (let i = 0; i < all.length; i += MAX_GET) {
+      let pending: Record<string, unknown>[] = all.slice(i, i + MAX_GET);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const result = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          if (item.kind === itemKind.event) {
+            const event = CallEvent.parse(EventItem.parse(item));
+            stored.set(eventRef(event), event);
+          } else if (item.kind === itemKind.session) {
+            const session = SessionBookkeeping.parse(item);
+            sessions.set(session.fold.sessionId, session);
+          } else if (item.kind === itemKind.leg && typeof item.sessionId === 'string') {
+            const leg = legFromItem(item);
+            legs.set(legRef(item.sessionId, leg.fold.legId), leg);
+          }
+        }
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (pending.length > 0) {
+          if (attempt >= 8) throw new Error('reads throttled; the batch is retried');
+          await pause(20 * 2 ** attempt);
+        }
       }
     }
-    let stored: CallEvent | undefined;
-    let session: StoredSession | undefined;
-    let leg: StoredLeg | undefined;
-    for (const item of items) {
-      if (item.kind === itemKind.event) stored = CallEvent.parse(EventItem.parse(item));
-      else if (item.kind === itemKind.session) session = SessionBookkeeping.parse(item);
-      else if (item.kind === itemKind.leg) leg = legFromItem(item);
-    }
-    return { stored, session, leg };
+    return { stored, sessions, legs };
   }
 
   private async queryAll(
@@ -228,91 +253,85 @@ export class CallStateStore implements StateStore {
     return { session, legs, history, expired };
   }
 
-  /**
-   * Writes the session item, provided it is still at the version read: events of one session are folded
-   * one at a time (the state queue is FIFO per session), so a conflict means that promise was broken.
-   */
-  async putSession(
-    stored: StoredSession,
-    view: SessionView | undefined,
-    previousVersion: number | undefined,
-  ): Promise<void> {
-    const guard: {
-      ConditionExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues?: Record<string, number>;
-    } =
-      previousVersion === undefined
-        ? {
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
-          }
-        : {
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': previousVersion },
-          };
-    const { fold } = stored;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...callKeys.session(fold.sessionId),
-            kind: itemKind.session,
-            ...(view ? SessionView.parse(view) : {}),
-            ...stored,
-            expiresAt: this.sessionExpiry(),
-          },
-          ...guard,
-        }),
-      );
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') throw new VersionConflict(fold.sessionId);
-      throw error;
-    }
-  }
-
   async markNeedsRefold(sessionId: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: callKeys.session(sessionId),
-        UpdateExpression: 'SET needsRefold = :yes',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
-        ExpressionAttributeValues: { ':yes': true },
-      }),
-    );
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: callKeys.session(sessionId),
+          UpdateExpression: 'SET needsRefold = :yes',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': callsTable.partitionKey },
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      )
+      .catch((error: unknown) => {
+        // No session item yet: there is nothing folded to mark.
+        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      });
   }
 
-  async putLeg(sessionId: string, fold: LegFold, lastAppliedId: string): Promise<void> {
-    const { reportedDurationSec, endStanding, valueStanding, lastKey, eventCount } = fold;
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
+  async write(writes: Writes): Promise<void> {
+    const expiresAt = this.sessionExpiry();
+    await this.putAll([
+      ...writes.sessions.map(({ stored, view }) => ({
+        ...callKeys.session(stored.fold.sessionId),
+        kind: itemKind.session,
+        ...(view ? SessionView.parse(view) : {}),
+        ...stored,
+        expiresAt,
+      })),
+      ...writes.indexes.map((view) => indexItem(view, expiresAt)),
+    ]);
+    await this.writeAll(
+      writes.legs.map(({ sessionId, fold, applied }) => {
+        const { reportedDurationSec, endStanding, valueStanding, lastKey, eventCount } = fold;
+        return {
           ...callKeys.leg(sessionId, fold.legId),
           kind: itemKind.leg,
           sessionId,
           ...legView(fold),
           fold: { reportedDurationSec, endStanding, valueStanding, lastKey, eventCount },
-          lastAppliedId,
-          expiresAt: this.sessionExpiry(),
-        },
+          applied: [...applied],
+          expiresAt,
+        };
       }),
+      (writes.staleLegs ?? []).map(({ sessionId, legId }) => callKeys.leg(sessionId, legId)),
     );
+    await this.putAll(writes.events.map((event) => eventItem(event, this.retention.historyTtlDays)));
   }
 
-  async putEvent(event: CallEvent): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: eventItem(event, this.retention.historyTtlDays) }),
-    );
+  private putAll(items: readonly Record<string, unknown>[]): Promise<void> {
+    return this.writeAll(items, []);
   }
 
-  async putIndex(view: IndexView): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: indexItem(view, this.sessionExpiry()) }),
-    );
+  private async writeAll(
+    items: readonly Record<string, unknown>[],
+    deletes: readonly Record<string, unknown>[],
+  ): Promise<void> {
+    type Request =
+      | { PutRequest: { Item: Record<string, unknown> } }
+      | { DeleteRequest: { Key: Record<string, unknown> } };
+    const requests: Request[] = [
+      ...items.map((Item) => ({ PutRequest: { Item } })),
+      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+    ];
+    for (let i = 0; i < requests.length; i += MAX_WRITE) {
+      let pending: Request[] = requests.slice(i, i + MAX_WRITE);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const result = await this.db.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((request): Request[] => {
+          if (request.PutRequest?.Item) return [{ PutRequest: { Item: request.PutRequest.Item } }];
+          if (request.DeleteRequest?.Key) return [{ DeleteRequest: { Key: request.DeleteRequest.Key } }];
+          return [];
+        });
+        if (pending.length > 0) {
+          if (attempt >= 8) throw new Error('writes throttled; the batch is retried');
+          await pause(20 * 2 ** attempt);
+        }
+      }
+    }
   }
 }

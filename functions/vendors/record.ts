@@ -1,16 +1,17 @@
 /**
- * Recording a webhook durably, before it is answered: its events onto the bus and its raw request into the
- * requests table, side by side, each within the time left; whatever either did not take goes to the
- * outbox in one message. Recorded means one of the two holds all of it, so a 2xx always means "will be in
- * the call state" (the outbox's drain publishes it later).
+ * Recording a webhook durably, before it is answered: its events and its raw request go onto the bus in
+ * one PutEvents (a rule takes the raw request to the requests table); whatever the bus did not take in
+ * time goes to the outbox in one message. Recorded means the bus or the outbox holds all of it, so a 2xx
+ * always means "will be in the call state" (the outbox's drain publishes it later). A raw request too
+ * large for one bus entry is put into the requests table directly instead, beside the events.
  */
 import type { CallEvent } from '../../shared/events';
 import type { OutboxSender } from '../../shared/outbox';
-import type { EventPublisher } from '../../shared/publish';
+import { type EventPublisher, fitsOneEntry, NOTHING_FAILED } from '../../shared/publish';
 import type { RawRequest, RequestStore } from '../../shared/raw-requests';
 
 export type Recorded =
-  /** The bus took every event and the table the raw request. */
+  /** The bus took every event and the raw request. */
   | { readonly kind: 'recorded' }
   /** Some of it went to the outbox: delivered later. */
   | {
@@ -19,7 +20,7 @@ export type Recorded =
       readonly raw: boolean;
       readonly reasons: readonly string[];
     }
-  /** Neither the bus and table nor the outbox took it in time. */
+  /** Neither the bus nor the outbox took it in time. */
   | { readonly kind: 'failed'; readonly reasons: readonly string[] };
 
 export interface RecorderDependencies {
@@ -44,27 +45,27 @@ export async function record(
 ): Promise<Recorded> {
   const { events, raw } = what;
   if (events.length === 0 && !raw) return { kind: 'recorded' };
-  const firstBudget = Math.max(50, deadline - Date.now() - OUTBOX_RESERVE_MS);
-  const signal = AbortSignal.timeout(firstBudget);
+  const signal = AbortSignal.timeout(Math.max(50, deadline - Date.now() - OUTBOX_RESERVE_MS));
+  const onBus = raw && fitsOneEntry(raw) ? [raw] : [];
   const [published, kept] = await Promise.all([
-    events.length > 0 ? deps.publisher.publish(events, signal) : { failed: [], reasons: [] },
-    raw
+    events.length > 0 || onBus.length > 0 ? deps.publisher.publish(events, onBus, signal) : NOTHING_FAILED,
+    raw && onBus.length === 0
       ? deps.requests.put(raw, signal).then(
           () => undefined,
           (error: unknown) => describe(error),
         )
       : undefined,
   ]);
-  if (published.failed.length === 0 && kept === undefined) return { kind: 'recorded' };
+  const rawLeft = published.failedRaw.length > 0 || kept !== undefined;
+  if (published.failed.length === 0 && !rawLeft) return { kind: 'recorded' };
 
   const reasons = [...published.reasons, ...(kept ? [kept] : [])];
   try {
-    const outboxBudget = Math.max(50, deadline - Date.now() - ANSWER_RESERVE_MS);
     await deps.outbox.send(
-      { events: [...published.failed], ...(kept !== undefined && raw ? { raw } : {}) },
-      AbortSignal.timeout(outboxBudget),
+      { events: [...published.failed], ...(rawLeft && raw ? { raw } : {}) },
+      AbortSignal.timeout(Math.max(50, deadline - Date.now() - ANSWER_RESERVE_MS)),
     );
-    return { kind: 'outbox', events: published.failed.length, raw: kept !== undefined, reasons };
+    return { kind: 'outbox', events: published.failed.length, raw: rawLeft, reasons };
   } catch (error) {
     return { kind: 'failed', reasons: [...reasons, `outbox: ${describe(error)}`] };
   }

@@ -470,8 +470,6 @@ export function createWebhookHandler<Secrets, Settings>(
             ? toRecord.length - result.events
             : 0;
       if (published > 0) metrics?.count('EventsPublished', published);
-      if (rawRecord && (result.kind === 'recorded' || (result.kind === 'outbox' && !result.raw)))
-        metrics?.count('RawRequestsKept');
       if (result.kind === 'outbox') {
         metrics?.count('EventsToOutbox', result.events + (result.raw ? 1 : 0));
         logger.warn('webhook recorded through the outbox', {

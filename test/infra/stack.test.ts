@@ -8,6 +8,7 @@ import { vendorCatalog } from '../../functions/vendors/catalog';
 import type { CallhooksFunction } from '../../infra/function';
 import { functionEnv } from '../../shared/config';
 import { callEventContract } from '../../shared/events';
+import { rawRequestContract } from '../../shared/raw-requests';
 import { hookRoutePath, managementRoutes, routeKey } from '../../shared/routes';
 import {
   callsTable,
@@ -186,6 +187,12 @@ function redrivePolicyOf(queueLogicalId: string) {
     .parse(resource(queueLogicalId).Properties).RedrivePolicy;
 }
 
+function onTableOf(fn: CallhooksFunction, tableId: string): string[] {
+  return roleStatements(template, roleOf(fn))
+    .filter((s) => s.resources.some((r) => r === JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] })))
+    .flatMap((s) => s.actions);
+}
+
 function canSendTo(fn: CallhooksFunction, queueLogicalId: string): boolean {
   return roleStatements(template, roleOf(fn)).some(
     (statement) =>
@@ -201,9 +208,13 @@ describe('state fold', () => {
       Properties: { EventBusName: { Ref: logicalIdOf(stack.eventBus) } },
     });
 
-    // Assess
-    const [rule, ...others] = Object.values(rules);
+    // Assess: the state rule, and the rule keeping raw requests.
+    const [rule, ...others] = Object.values(rules).filter(
+      (candidate) =>
+        JSON.stringify(candidate.Properties.EventPattern) === JSON.stringify(callEventContract.pattern),
+    );
     expect(others).toEqual([]);
+    expect(Object.keys(rules)).toHaveLength(2);
     expect(rule?.Properties.EventPattern).toEqual(callEventContract.pattern);
     const targets = z
       .array(
@@ -255,6 +266,7 @@ describe('state fold', () => {
       [stack.stateInbox, stack.deadLetterQueues.stateInbox],
       [stack.stateQueue, stack.deadLetterQueues.state],
       [stack.outbox, stack.deadLetterQueues.outbox],
+      [stack.requestsQueue, stack.deadLetterQueues.requests],
     ] as const) {
       // Act
       const redrive = redrivePolicyOf(logicalIdOf(queue ?? fail('no queue')));
@@ -291,6 +303,18 @@ describe('durable accept', () => {
         Ref: logicalIdOf(stack.outbox),
       });
     }
+  });
+
+  it('keeps raw requests from the bus: a rule to a queue, drained in batches into the requests table', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: rawRequestContract.pattern,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(stack.requestsQueue), 'Arn'] } })],
+    });
+    const [source] = eventSourcesOf(stack.requestsFunction);
+    expect(source?.EventSourceArn['Fn::GetAtt'][0]).toBe(logicalIdOf(stack.requestsQueue));
+    expect(onTableOf(stack.requestsFunction, logicalIdOf(stack.requestsTable))).toEqual([
+      'dynamodb:BatchWriteItem',
+    ]);
   });
 
   it('drains the outbox into the bus and the requests table', () => {
@@ -597,7 +621,7 @@ describe('IAM', () => {
 
     // Assess
     expect(new Set(onTable(stack.stateFunction, callsTableId))).toEqual(
-      new Set(['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      new Set(['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem']),
     );
     expect(statements.filter((s) => s.resources.some((r) => r.includes(connectionsTableId)))).toEqual([]);
     expect(statements.filter((s) => s.resources.some((r) => r.includes('/index/')))).toEqual([]);

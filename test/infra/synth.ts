@@ -69,6 +69,7 @@ export function functionsOf(stack: CallhooksStack): ReadonlyArray<readonly [stri
     ['state router', stack.stateRouterFunction],
     ['state', stack.stateFunction],
     ['outbox drain', stack.outboxFunction],
+    ['keep requests', stack.requestsFunction],
     ['sweeper', stack.sweeperFunction],
     ['renormalise', stack.renormaliseFunction],
   ];

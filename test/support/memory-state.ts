@@ -1,17 +1,19 @@
 /**
  * The state fold's store in memory, for property tests that fold thousands of deliveries: the same items
- * as the DynamoDB store keeps (copied through JSON, as a round trip through DynamoDB would), the same
- * version guard, and a crash switch that fails a chosen write so tests can prove a retry repairs it.
+ * as the DynamoDB store keeps (copied through JSON, as a round trip through DynamoDB would), written in the
+ * same three phases, and a crash switch that stops a write after a chosen number of items — inside a phase
+ * as well as between phases — so tests can prove a retry repairs it.
  */
-
 import type { LegFold } from '../../functions/state/leg';
 import {
+  eventRef,
   type Loaded,
+  legRef,
   type Partition,
   type StateStore,
   type StoredLeg,
   type StoredSession,
-  VersionConflict,
+  type Writes,
 } from '../../functions/state/store';
 import type { IndexView, SessionView } from '../../shared/call-state';
 import type { CallEvent } from '../../shared/events';
@@ -23,30 +25,37 @@ export class MemoryStateStore implements StateStore {
   readonly legItems = new Map<string, StoredLeg>();
   readonly events = new Map<string, CallEvent>();
   readonly indexes = new Map<string, IndexView>();
+  /** Items written so far. */
   writes = 0;
-  /** Counts every write and read unit-free; a test sets `crashAt` to fail the n-th write from now. */
+  /** Set to n to crash after the next n items written (0: before any). */
   crashAt: number | undefined;
 
-  private write(): void {
-    this.writes++;
+  private item(): void {
     if (this.crashAt !== undefined) {
-      this.crashAt--;
-      if (this.crashAt < 0) {
+      if (this.crashAt <= 0) {
         this.crashAt = undefined;
-        throw new Error('injected crash before a write');
+        throw new Error('injected crash in the middle of writing');
+      }
+      this.crashAt--;
+    }
+    this.writes++;
+  }
+
+  async load(events: readonly CallEvent[]): Promise<Loaded> {
+    const stored = new Map<string, CallEvent>();
+    const sessions = new Map<string, StoredSession>();
+    const legs = new Map<string, StoredLeg>();
+    for (const event of events) {
+      const kept = this.events.get(eventRef(event));
+      if (kept) stored.set(eventRef(event), copy(kept));
+      const session = this.sessions.get(event.sessionId);
+      if (session) sessions.set(event.sessionId, copy(session.stored));
+      if (event.legId) {
+        const leg = this.legItems.get(legRef(event.sessionId, event.legId));
+        if (leg) legs.set(legRef(event.sessionId, event.legId), copy(leg));
       }
     }
-  }
-
-  private eventKey(sessionId: string, legId: string | undefined, eventId: string) {
-    return `${sessionId}|${legId ?? '-'}|${eventId}`;
-  }
-
-  async load(event: CallEvent): Promise<Loaded> {
-    const stored = this.events.get(this.eventKey(event.sessionId, event.legId, event.eventId));
-    const session = this.sessions.get(event.sessionId)?.stored;
-    const leg = event.legId ? this.legItems.get(`${event.sessionId}|${event.legId}`) : undefined;
-    return { stored: stored && copy(stored), session: session && copy(session), leg: leg && copy(leg) };
+    return { stored, sessions, legs };
   }
 
   async legHistory(sessionId: string, legId: string) {
@@ -63,8 +72,9 @@ export class MemoryStateStore implements StateStore {
   }
 
   async partition(sessionId: string): Promise<Partition> {
+    const session = this.sessions.get(sessionId)?.stored;
     return {
-      session: this.sessions.get(sessionId)?.stored,
+      session: session && copy(session),
       legs: await this.legs(sessionId),
       history: [...this.events.entries()]
         .filter(([key]) => key.startsWith(`${sessionId}|`))
@@ -73,40 +83,37 @@ export class MemoryStateStore implements StateStore {
     };
   }
 
-  async putSession(
-    stored: StoredSession,
-    view: SessionView | undefined,
-    previousVersion: number | undefined,
-  ) {
-    this.write();
-    const current = this.sessions.get(stored.fold.sessionId);
-    if (current?.stored.version !== previousVersion) throw new VersionConflict(stored.fold.sessionId);
-    this.sessions.set(stored.fold.sessionId, { stored: copy(stored), view: view && copy(view) });
-  }
-
   async markNeedsRefold(sessionId: string) {
-    this.write();
+    this.item();
     const current = this.sessions.get(sessionId);
     if (current) current.stored.needsRefold = true;
   }
 
-  async putLeg(sessionId: string, fold: LegFold, lastAppliedId: string) {
-    this.write();
-    this.legItems.set(`${sessionId}|${fold.legId}`, copy({ fold, lastAppliedId }));
-  }
-
-  async putEvent(event: CallEvent) {
-    this.write();
-    this.events.set(this.eventKey(event.sessionId, event.legId, event.eventId), copy(event));
-  }
-
-  async putIndex(view: IndexView) {
-    this.write();
-    this.indexes.set(view.sessionId, copy(view));
+  async write(writes: Writes): Promise<void> {
+    for (const { stored, view } of writes.sessions) {
+      this.item();
+      this.sessions.set(stored.fold.sessionId, { stored: copy(stored), view: view && copy(view) });
+    }
+    for (const view of writes.indexes) {
+      this.item();
+      this.indexes.set(view.sessionId, copy(view));
+    }
+    for (const { sessionId, fold, applied } of writes.legs) {
+      this.item();
+      this.legItems.set(legRef(sessionId, fold.legId), copy({ fold, applied: [...applied] }));
+    }
+    for (const { sessionId, legId } of writes.staleLegs ?? []) {
+      this.item();
+      this.legItems.delete(legRef(sessionId, legId));
+    }
+    for (const event of writes.events) {
+      this.item();
+      this.events.set(eventRef(event), copy(event));
+    }
   }
 
   /** The session and legs as the read API shows them. */
-  state(sessionId: string) {
+  state(sessionId: string): { session: SessionView | undefined; legs: LegFold[] } {
     const session = this.sessions.get(sessionId)?.view;
     const legs = [...this.legItems.entries()]
       .filter(([key]) => key.startsWith(`${sessionId}|`))

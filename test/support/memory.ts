@@ -142,10 +142,17 @@ export class RecordingPublisher extends EventPublisher {
   /** When set, publishing fails as PutEvents would when EventBridge is unreachable. */
   failing = false;
 
-  override async publish(events: readonly CallEvent[]): Promise<PublishResult> {
-    if (this.failing) return { failed: [...events], reasons: ['EventBridge unreachable'] };
+  readonly raws: RawRequest[] = [];
+
+  override async publish(
+    events: readonly CallEvent[],
+    raws: readonly RawRequest[] = [],
+  ): Promise<PublishResult> {
+    if (this.failing)
+      return { failed: [...events], failedRaw: [...raws], reasons: ['EventBridge unreachable'] };
     this.events.push(...events);
-    return { failed: [], reasons: [] };
+    this.raws.push(...structuredClone(raws));
+    return { failed: [], failedRaw: [], reasons: [] };
   }
 }
 

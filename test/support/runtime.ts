@@ -61,7 +61,7 @@ export async function startTestRuntime(options: RuntimeOptions = {}): Promise<Te
   const seen: CallEvent[] = [];
   runtime.bus.addRule({
     name: 'test-recorder',
-    pattern: { source: ['callhooks'] },
+    pattern: { source: ['callhooks'], 'detail-type': ['CallEvent'] },
     target: async (envelope: EventBridgeEnvelope) => {
       seen.push(CallEventSchema.parse(envelope.detail));
     },

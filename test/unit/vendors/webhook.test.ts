@@ -68,13 +68,14 @@ describe('webhook wiring', () => {
   });
 
   it('keeps the raw request without its credentials, and names it on the answer and the events', async () => {
-    const { publisher, requests, post } = harness();
+    const { publisher, post } = harness();
 
     const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
 
     expect(reply.status).toBe(200);
-    expect(requests.kept).toHaveLength(1);
-    const [kept] = requests.kept;
+    // Published beside its events, for the rule that keeps raw requests.
+    expect(publisher.raws).toHaveLength(1);
+    const [kept] = publisher.raws;
     expect(kept).toMatchObject({
       route: 'webhook',
       method: 'POST',
@@ -91,9 +92,8 @@ describe('webhook wiring', () => {
   });
 
   it('accepts a status webhook whose events the bus does not take, holding them in the outbox', async () => {
-    const { publisher, requests, outbox, post } = harness();
+    const { publisher, outbox, post } = harness();
     publisher.failing = true;
-    requests.failing = true;
 
     const reply = await post('', fixtureText('8x8', 'vcs-call-received.json'));
 
@@ -170,7 +170,7 @@ describe('webhook wiring', () => {
     const failed = await notLive.post('', '{}');
 
     expect(answered).toMatchObject({ status: 200, body: 'fallback' });
-    expect(live.requests.kept.map((kept) => kept.outcome)).toEqual(['fallback']);
+    expect(live.publisher.raws.map((kept) => kept.outcome)).toEqual(['fallback']);
     expect(failed.status).toBe(503);
     expect(JSON.parse(failed.body)).toMatchObject({ error: { code: 'unavailable' } });
     expect(failed.body).not.toContain('scratch store');
