@@ -58,15 +58,15 @@ async function deliver(record: SQSRecord, deps: DrainDependencies): Promise<void
     );
   }
   const { events, raw } = parsed.data;
+  // The raw request takes the path it would have taken: onto the bus, or (too large for one entry) into
+  // its table directly.
+  const onBus = raw && fitsOneEntry(raw) ? [raw] : [];
   const [published] = await Promise.all([
-    events.length > 0 ? deps.publisher.publish(events) : { failed: [], reasons: [] },
-    raw ? deps.requests.put(raw) : undefined,
+    deps.publisher.publish(events, onBus),
+    raw && onBus.length === 0 ? deps.requests.put(raw) : undefined,
   ]);
-  if (published.failed.length > 0) {
-    throw new Error(
-      `${published.failed.length} event(s) not taken by the bus (${published.reasons.join(', ')})`,
-    );
-  }
+  const left = published.failed.length + published.failedRaw.length;
+  if (left > 0) throw new Error(`${left} entries not taken by the bus (${published.reasons.join(', ')})`);
   deps.logger.info('outbox message delivered', {
     messageId: record.messageId,
     events: events.length,

@@ -127,6 +127,7 @@ export async function renormalise(
       now: () => receivedAt,
       store: noScratch,
       signal: new AbortController().signal,
+      deadline: Number.POSITIVE_INFINITY,
     });
     try {
       const result = await route.renormalise(request, raw.decision, context);

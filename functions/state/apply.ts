@@ -132,7 +132,8 @@ async function planSession(
   const markedIds = new Map((stored?.applied ?? []).map((mark) => [mark.slice(0, mark.indexOf('|')), mark]));
   const otherCopy = events.some((event) => {
     const mark = markedIds.get(event.eventId);
-    return mark !== undefined && mark !== copyRef(event);
+    // A mark only matters while the event's history item is missing; once written, that copy governs.
+    return mark !== undefined && mark !== copyRef(event) && !loaded.stored.has(eventRef(event));
   });
   if (stored?.needsRefold || otherCopy || events.some((event) => winsOver(event, loaded))) {
     return refoldSession(store, sessionId, events, loaded, now, logger);
@@ -161,8 +162,13 @@ async function planSession(
     return leg;
   };
 
+  // Earlier receipts of events already folded: their history items are rewritten, nothing else changes.
+  const earlierCopies: CallEvent[] = [];
   for (const event of events) {
-    if (loaded.stored.has(eventRef(event)) || inBatch.has(event.eventId)) {
+    const kept = loaded.stored.get(eventRef(event));
+    if (kept || inBatch.has(event.eventId)) {
+      if (kept && !inBatch.has(event.eventId) && replaces(event, kept)) earlierCopies.push(event);
+      inBatch.add(event.eventId);
       outcomes.push('duplicate');
       continue;
     }
@@ -201,7 +207,7 @@ async function planSession(
     pending.push(event);
     outcomes.push(outcome);
   }
-  if (pending.length === 0 || !fold) return { writes: NO_WRITES, outcomes };
+  if (pending.length === 0 || !fold) return { writes: { ...NO_WRITES, events: earlierCopies }, outcomes };
 
   const view = sessionView(fold);
   const previous = stored ? sessionView(stored.fold) : undefined;
@@ -222,7 +228,7 @@ async function planSession(
       // A retry of a batch that crashed after the session was written: its index item may be what was lost.
       indexes: view && (sessionRetried || !sameIndex(view, previous)) ? [indexViewOf(view)] : [],
       legs: legWrites,
-      events: pending,
+      events: [...pending, ...earlierCopies],
     },
     outcomes,
   };
@@ -233,10 +239,20 @@ function copyRef(event: CallEvent): string {
   return `${event.eventId}|${event.revision ?? 0}|${event.receivedAt}`;
 }
 
-/** Whether this copy of an event wins over the one already folded (see `replaces`). */
+/**
+ * Whether this copy of an event wins over the one already folded (see `replaces`) and folds differently.
+ * Copies that differ only in when and in which request they were received (a vendor's redelivery) fold
+ * the same: the folded state stays as it is.
+ */
 function winsOver(event: CallEvent, loaded: Loaded): boolean {
   const stored = loaded.stored.get(eventRef(event));
-  return stored !== undefined && replaces(event, stored);
+  return stored !== undefined && replaces(event, stored) && !foldsAlike(event, stored);
+}
+
+function foldsAlike(a: CallEvent, b: CallEvent): boolean {
+  const { receivedAt: _ra, requestId: _qa, ...left } = a;
+  const { receivedAt: _rb, requestId: _qb, ...right } = b;
+  return isDeepStrictEqual(plain(left), plain(right));
 }
 
 /** The leg after this event: applied in order, or refolded from the leg's own history. */

@@ -72,6 +72,8 @@ export interface RouteContext<Secrets, Settings> {
   readonly store: Scratch;
   /** Aborts when the route must stop and let the wiring answer (a live call's deadline). */
   readonly signal: AbortSignal;
+  /** When the webhook must be answered by (epoch ms). */
+  readonly deadline: number;
 }
 
 export interface RouteOutcome {

@@ -181,7 +181,7 @@ export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Se
 export function routeContextOf<Secrets, Settings>(
   adapter: VendorAdapter<Secrets, Settings>,
   record: ConnectionRecord,
-  extra: { receivedAt: Date; now: () => Date; store: Scratch; signal: AbortSignal },
+  extra: { receivedAt: Date; now: () => Date; store: Scratch; signal: AbortSignal; deadline: number },
 ): RouteContext<Secrets, Settings> {
   const secrets = adapter.connection.secrets.safeParse(record.secrets);
   const connectionSettings = adapter.connection.settings.safeParse(record.settings);
@@ -339,6 +339,7 @@ export function createWebhookHandler<Secrets, Settings>(
       now: deps.now,
       store: deps.scratch(connection.id).within(decideSignal),
       signal: decideSignal,
+      deadline,
     });
     let guard: Guard | undefined;
     let outcome: RouteOutcome;

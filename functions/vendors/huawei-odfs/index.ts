@@ -42,7 +42,8 @@ const gettoken = defineRoute<GetTokenRequest, HuaweiOdfsSecrets, HuaweiOdfsSetti
 function dialogRoute(name: 'process' | 'processV2'): VendorRoute<HuaweiOdfsSecrets, HuaweiOdfsSettings> {
   return defineRoute<DialogRequest, HuaweiOdfsSecrets, HuaweiOdfsSettings>({
     name,
-    authenticate: (request, context) => checkAuthToken(request.body, context.store, context.receivedAt),
+    authenticate: (request, context) =>
+      checkAuthToken(request.body, context.store, context.receivedAt, context.connection.id),
     parse: (request) => parseDialogRequest(request.body),
     handle: (input, context) => answerTurn(input, context),
     renormalise: (input, decision, context) => renormaliseTurn(input, decision, context.settings),

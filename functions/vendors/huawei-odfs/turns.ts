@@ -74,12 +74,6 @@ async function storedState(store: Scratch, userid: string, now: Date): Promise<T
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Makes sure the call's state is at least as new as the one an answer led to (a crash between writes). */
-async function catchUp(store: Scratch, userid: string, state: TurnState, now: Date, expiresAt: Date) {
-  const current = await storedState(store, userid, now);
-  if (!current || current.rev < state.rev) await store.put(TURN_KIND, userid, state, expiresAt);
-}
-
 function outcomeOf(answer: StoredAnswer): RouteOutcome {
   const events: CallEventDraft[] = answer.events;
   return {
@@ -116,18 +110,19 @@ export async function answerTurn(
   const turnKey = turnKeyOf(request);
   const expiresAt = new Date(receivedAt.getTime() + CALL_STATE_TTL_HOURS * 3_600_000);
 
-  const resent = await storedAnswer(store, turnKey, receivedAt);
+  // Both reads at once: the turn's stored answer (a resend) and the call's state (a new turn).
+  const [resent, before] = await Promise.all([
+    storedAnswer(store, turnKey, receivedAt),
+    storedState(store, request.userid, receivedAt),
+  ]);
   if (resent) {
-    if (resent.state) await catchUp(store, request.userid, resent.state, receivedAt, expiresAt);
+    if (resent.state && (!before || before.rev < resent.state.rev)) {
+      await store.put(TURN_KIND, request.userid, resent.state, expiresAt);
+    }
     return outcomeOf(resent);
   }
 
-  const decision = decideTurn(
-    request,
-    await storedState(store, request.userid, receivedAt),
-    settings,
-    receivedAt,
-  );
+  const decision = decideTurn(request, before, settings, receivedAt);
   const ctx = { receivedAt, timeZone: settings.timeZone, country: settings.country, turnKey };
   const state = decision.after ?? decision.before;
   const reply = renderAnswer(decision.answer, {

@@ -38,8 +38,12 @@ type Context = RouteContext<MessageBirdSecrets, MessageBirdSettings>;
 /** What to do when the replay guard cannot be reached: the signature itself has already been verified. */
 type ReplayStoreDown = 'accept' | 'retry-later';
 
-/** How long a claim waits for its request's outcome before another copy may take it over. */
-const IN_PROGRESS_MS = 30_000;
+/**
+ * How long after its request's deadline a claim is held before another copy may take it over: by then
+ * the request was answered, and a guard it could not settle (the store stalled) must not refuse the
+ * vendor's retry for long.
+ */
+const IN_PROGRESS_GRACE_MS = 2_000;
 
 const StoredReply = z.object({
   status: z.number().int(),
@@ -62,12 +66,10 @@ async function useOnce(
   const now = context.now();
   let claim: Awaited<ReturnType<typeof context.store.claim>>;
   try {
-    claim = await context.store.claim(
-      kind,
-      id,
-      { expiresAt: until, inProgressUntil: new Date(now.getTime() + IN_PROGRESS_MS) },
-      now,
+    const inProgressUntil = new Date(
+      Math.min(context.deadline, now.getTime() + 30_000) + IN_PROGRESS_GRACE_MS,
     );
+    claim = await context.store.claim(kind, id, { expiresAt: until, inProgressUntil }, now);
   } catch {
     if (whenDown === 'accept') return { ok: true };
     throw new HttpError(503, 'unavailable', 'Temporarily unable to check the request; retry later.');

@@ -119,7 +119,7 @@ describe('dialog authentication', () => {
 
   it('refuses a token once it has expired, and a token of another connection', async () => {
     const odfs = createHarness({ dialog: DIALOG, tokenTtlSeconds: 60 });
-    const other = createHarness({ dialog: DIALOG });
+    const other = createHarness({ dialog: DIALOG }, undefined, 'con_huawei_other');
     const token = await odfs.token();
 
     const live = await odfs.call('process', dialog('constructed-inaction-8-init.json', token));

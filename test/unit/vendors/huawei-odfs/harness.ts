@@ -44,12 +44,16 @@ const PATHS: Record<RouteName, string> = {
   processV2: '/oifde/rest/v2/crs/process/{vdnId}',
 };
 
-export function createHarness(settings: unknown = {}, startAt = new Date('2026-03-01T08:00:00Z')) {
+export function createHarness(
+  settings: unknown = {},
+  startAt = new Date('2026-03-01T08:00:00Z'),
+  connectionId = CONNECTION_ID,
+) {
   const sealed = huaweiOdfsConnection.sealAuth({ appKey: APP_KEY, appSecret: APP_SECRET });
   const parsedSettings = huaweiOdfsConnection.settings.safeParse(settings);
   if (!sealed.ok || !parsedSettings.success) throw new Error('test connection is invalid');
   const connections = new MemoryConnections({
-    id: CONNECTION_ID,
+    id: connectionId,
     vendor: 'huawei-odfs',
     name: 'test',
     tenantId: 'acme',
@@ -57,6 +61,7 @@ export function createHarness(settings: unknown = {}, startAt = new Date('2026-0
     settings: { ...parsedSettings.data },
     secrets: { ...sealed.sealed.secrets },
   });
+  const ownConnectionId = connectionId;
   let now = startAt;
   const { deps, publisher, requests } = memoryDependencies(connections, () => now);
   const handler = createWebhookHandler(huaweiOdfs, deps);
@@ -66,7 +71,7 @@ export function createHarness(settings: unknown = {}, startAt = new Date('2026-0
     body: unknown,
     options: { connectionId?: string; vdnId?: string } = {},
   ): Promise<Reply> {
-    const connectionId = options.connectionId ?? CONNECTION_ID;
+    const connectionId = options.connectionId ?? ownConnectionId;
     const pathParameters: Record<string, string> = {
       connectionId,
       ...(route === 'processV2' ? { vdnId: options.vdnId ?? '100' } : {}),

@@ -143,5 +143,6 @@ export function routeContext(
     now: () => now,
     store,
     signal: new AbortController().signal,
+    deadline: now.getTime() + 2_000,
   };
 }
