@@ -45,6 +45,8 @@ export const RawRequest = z.object({
   body: z.string(),
   bodyEncoding: z.enum(['utf8', 'base64']),
   eventIds: z.array(z.string()),
+  /** The sessions those events belong to. */
+  sessionIds: z.array(z.string()),
   /** What was decided for a live call, for a renormalisation to rebuild the same events. */
   decision: z.unknown().optional(),
   /** `fallback`: a live call answered with the connection's fallback; the request was not normalised. */

@@ -101,10 +101,11 @@ export function urlAsCalled(event: HttpEvent, publicBaseUrl: string | undefined)
   return publicBaseUrl ? onPublicBase(publicBaseUrl, pathAndQuery) : `${originOf(event)}${pathAndQuery}`;
 }
 
+/** A reply answered as before (a replay) keeps the id of the request that was processed. */
 function toResult(reply: WebhookReply, requestId: string): HttpResult {
   return {
     statusCode: reply.status,
-    headers: { ...reply.headers, [REQUEST_ID_HEADER]: requestId },
+    headers: { [REQUEST_ID_HEADER]: requestId, ...reply.headers },
     body: reply.body ?? '',
   };
 }
@@ -430,7 +431,11 @@ export function createWebhookHandler<Secrets, Settings>(
       await settle(guard, 'release', keys);
       return retryLater('Events could not be recorded; retry later.');
     }
-    await settle(guard, outcome.reply, keys);
+    await settle(
+      guard,
+      { ...outcome.reply, headers: { ...outcome.reply.headers, [REQUEST_ID_HEADER]: requestId } },
+      keys,
+    );
     metrics?.count('WebhooksAccepted');
     if (live) metrics?.timing('LiveAnswerMs', Date.now() - started);
     logger.info('webhook processed', summary);
@@ -526,6 +531,7 @@ export function rawRequestOf(
     headers: keptHeaders(request.headers),
     ...keptBody(route.redactBody ? route.redactBody(request.body) : request.body),
     eventIds: events.map((event) => event.eventId),
+    sessionIds: [...new Set(events.map((event) => event.sessionId))],
     ...(decision === undefined ? {} : { decision }),
     outcome,
     reply: keptReply({
