@@ -5,18 +5,36 @@
  *
  *   npm start -- --faults dynamodb-throttle,putevents-partial   inject faults (see local/faults.ts)
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb';
 import { FaultSpecError, hasFaults, parseFaults } from './faults';
 import { startLocalRuntime } from './runtime';
+import { LOCAL_DATA_DIR, RUNTIME_FILE, type RuntimeFile } from './runtime-file';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = `${root}.local`;
+const dataDir = LOCAL_DATA_DIR;
 const pidFile = `${dataDir}/runtime.pid`;
+/** The generated API token, kept so that it stays the same from one run to the next. */
+const tokenFile = `${dataDir}/api-token`;
+
 const port = Number(process.env.PORT ?? 3000);
 const tokenFromEnv = process.env.CALLHOOKS_API_TOKEN?.trim() || undefined;
+
+function writePrivate(path: string, text: string) {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function keptToken(): string {
+  if (existsSync(tokenFile)) {
+    const kept = readFileSync(tokenFile, 'utf8').trim();
+    if (kept) return kept;
+  }
+  const token = randomBytes(24).toString('base64url');
+  writePrivate(tokenFile, `${token}\n`);
+  return token;
+}
 const verbose = process.env.LOG_LEVEL === 'DEBUG';
 
 function alreadyRunning(): number | undefined {
@@ -33,7 +51,8 @@ function alreadyRunning(): number | undefined {
 async function main() {
   const { values } = parseArgs({ options: { faults: { type: 'string' } }, allowPositionals: false });
   const faults = parseFaults(values.faults ?? process.env.CALLHOOKS_FAULTS);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) {
+  // PORT=0 takes a free port (the URL is printed, and kept in .local/runtime.json).
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`PORT must be a TCP port number, not ${process.env.PORT}`);
   }
   const running = alreadyRunning();
@@ -43,7 +62,7 @@ async function main() {
   const runtime = await startLocalRuntime({
     port,
     dataDir,
-    apiToken: tokenFromEnv,
+    apiToken: tokenFromEnv ?? keptToken(),
     faults,
     log: (line) => {
       const level = String(line.level ?? '').toUpperCase();
@@ -51,6 +70,8 @@ async function main() {
     },
   });
   const token = runtime.apiToken;
+  const where: RuntimeFile = { url: runtime.url, token, pid: process.pid };
+  writePrivate(RUNTIME_FILE, `${JSON.stringify(where)}\n`);
   const lines = [
     '',
     `callhooks is running on ${runtime.url}  (GET ${runtime.url}/health)`,
@@ -58,7 +79,7 @@ async function main() {
     '',
     tokenFromEnv
       ? 'API token: from CALLHOOKS_API_TOKEN'
-      : `API token (generated for this run; set CALLHOOKS_API_TOKEN to choose your own):\n  ${token}`,
+      : `API token (generated once and kept in .local/api-token; set CALLHOOKS_API_TOKEN to choose your own):\n  ${token}`,
     '',
     'Create a first connection (8x8):',
     `  curl -s -X POST ${runtime.url}/v1/connections \\`,
@@ -80,6 +101,7 @@ async function main() {
     stopping = true;
     await runtime.close();
     rmSync(pidFile, { force: true });
+    rmSync(RUNTIME_FILE, { force: true });
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -15,12 +15,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
-import { rawRequestContract } from '../shared/raw-requests';
+import { RequestStore, rawRequestContract } from '../shared/raw-requests';
 import { managementRoutes, routeKey } from '../shared/routes';
 import {
   callsTable,
@@ -48,7 +49,7 @@ import {
 } from './dynamodb';
 import { type DynamoProxy, startDynamoProxy } from './dynamodb-proxy';
 import { LocalEventBus, type PutEventsRequestEntry } from './event-bus';
-import { type Faults, NO_FAULTS } from './faults';
+import { FaultSpecError, type Faults, hasFaults, NO_FAULTS, parseFaults } from './faults';
 import { handleSqsHttp } from './sqs-endpoint';
 
 /** The largest body API Gateway's HTTP API accepts; our handlers enforce their own, smaller limit. */
@@ -68,6 +69,7 @@ const VISIBILITY_MS = 60_000;
 
 /** Table names in DynamoDB Local; the layout version keeps data of an older layout out of the way. */
 const LAYOUT = 'v2';
+const RAW_REQUEST_RETENTION_DAYS = 30;
 const tableNameOf = (table: TableDefinition) => `callhooks-${LAYOUT}-${table.id}`;
 
 export interface RuntimeOptions {
@@ -143,6 +145,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+/** A body as JSON; undefined when empty or not JSON (the schema then says what was wrong). */
+function jsonOf(body: Buffer): unknown {
+  try {
+    return body.byteLength ? JSON.parse(body.toString('utf8')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -155,12 +166,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-const Renormalise = z.object({
-  connectionId: z.string(),
-  from: z.string(),
-  to: z.string(),
-  dryRun: z.boolean().optional(),
-});
+const SetFaults = z.object({ faults: z.string() });
+/** How long `POST /__local/idle` waits at most: a chaos run's settling, not a hung client. */
+const Idle = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(60_000) });
+const REQUEST_PATH = /^\/__local\/requests\/([^/]+)\/([^/]+)$/;
 
 export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const host = options.host ?? '127.0.0.1';
@@ -238,7 +247,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.stateQueueUrl]: queueUrl(queues.state),
       [functionEnv.historyTtlDays]: String(options.historyTtlDays ?? 90),
       [functionEnv.sessionRetentionDays]: '400',
-      [functionEnv.rawRequestRetentionDays]: '30',
+      [functionEnv.rawRequestRetentionDays]: String(RAW_REQUEST_RETENTION_DAYS),
       [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
       [functionEnv.sqsEndpoint]: sqsEndpoint,
@@ -361,6 +370,14 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       return moved;
     };
 
+    // Straight to DynamoDB Local, not through the fault proxy: what a test asks for is not a vendor's load.
+    const rawRequests = new RequestStore(
+      DynamoDBDocumentClient.from(dynamo.client),
+      tableNameOf(requestsTable),
+      RAW_REQUEST_RETENTION_DAYS,
+    );
+    const runtimeProxy = proxy;
+
     server.on('request', (req, res) => {
       if (!ready) return;
       handle(req, res).catch((error: unknown) => {
@@ -455,23 +472,68 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
           return;
         }
         if (method === 'POST' && path === '/__local/renormalise') {
-          const ask = Renormalise.safeParse(JSON.parse(body.toString('utf8') || '{}'));
+          try {
+            sendJson(res, 200, await renormalise(jsonOf(body)));
+          } catch (error) {
+            const message =
+              error instanceof z.ZodError
+                ? error.issues
+                    .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+                    .join('; ')
+                : error instanceof Error
+                  ? error.message
+                  : String(error);
+            sendJson(res, 400, { error: { code: 'renormalise_failed', message } });
+          }
+          return;
+        }
+        if (path === '/__local/faults' && (method === 'GET' || method === 'PUT')) {
+          if (method === 'PUT') {
+            const ask = SetFaults.safeParse(jsonOf(body));
+            if (!ask.success) {
+              sendJson(res, 400, {
+                error: {
+                  code: 'invalid_request',
+                  message: 'Send {"faults": "all"}, a list, or "" for none.',
+                },
+              });
+              return;
+            }
+            try {
+              faults = parseFaults(ask.data.faults);
+            } catch (error) {
+              if (!(error instanceof FaultSpecError)) throw error;
+              sendJson(res, 400, { error: { code: 'invalid_faults', message: error.message } });
+              return;
+            }
+          }
+          sendJson(res, 200, { faults, injecting: hasFaults(faults), injected: runtimeProxy.injected });
+          return;
+        }
+        if (method === 'POST' && path === '/__local/idle') {
+          const ask = Idle.safeParse(jsonOf(body) ?? {});
           if (!ask.success) {
             sendJson(res, 400, {
-              error: { code: 'invalid_request', message: 'connectionId, from and to are required' },
+              error: { code: 'invalid_request', message: 'timeoutMs must be 0 to 600000.' },
             });
             return;
           }
-          try {
-            sendJson(res, 200, await renormalise(ask.data));
-          } catch (error) {
-            sendJson(res, 400, {
-              error: {
-                code: 'renormalise_failed',
-                message: error instanceof Error ? error.message : String(error),
-              },
+          const settled = await Promise.race([
+            idle().then(() => true),
+            new Promise<false>((resolve) => setTimeout(resolve, ask.data.timeoutMs, false).unref()),
+          ]);
+          sendJson(res, 200, { idle: settled, deadLetters: deadLettered() });
+          return;
+        }
+        const kept = method === 'GET' ? REQUEST_PATH.exec(path) : null;
+        if (kept) {
+          const [, connectionId = '', requestId = ''] = kept.map((part) => decodeURIComponent(part));
+          const raw = await rawRequests.get(connectionId, requestId);
+          if (raw) sendJson(res, 200, raw);
+          else
+            sendJson(res, 404, {
+              error: { code: 'not_found', message: `No kept request ${requestId} for ${connectionId}.` },
             });
-          }
           return;
         }
         if (method === 'POST' && path === '/__local/sweep') {
@@ -545,7 +607,6 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     };
 
     ready = true;
-    const runtimeProxy = proxy;
     return {
       url,
       apiToken,

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { VendorId } from './events';
-import { hourOf, REQUEST_SHARDS, requestKeys, requestsTable } from './tables';
+import { hourOf, parseRequestId, REQUEST_SHARDS, requestKeys, requestsTable } from './tables';
 
 /** Headers that authenticate a request: never kept. */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
@@ -158,6 +158,8 @@ export class RequestStore {
   }
 
   async get(connectionId: string, requestId: string): Promise<RawRequest | undefined> {
+    // An id callhooks never handed out names no request.
+    if (!parseRequestId(requestId)) return undefined;
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,

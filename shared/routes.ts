@@ -26,6 +26,14 @@ export const managementRoutes = [
   { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
 ] as const satisfies readonly ManagementRoute[];
 
+/** Added to every webhook answer: the id under which its raw request is kept and its events were published. */
+export const REQUEST_ID_HEADER = 'x-callhooks-request-id';
+/**
+ * Added to a live call's answer when it is the connection's fallback (deciding could not finish in time):
+ * vendors ignore it; operators and the chaos run see which calls were answered that way.
+ */
+export const FALLBACK_HEADER = 'x-callhooks-fallback';
+
 export function routeKey(route: { method: HttpMethod; path: string }): string {
   return `${route.method} ${route.path}`;
 }

@@ -31,7 +31,13 @@ import {
   type RawRequest,
   RequestStore,
 } from '../../shared/raw-requests';
-import { type HttpMethod, hookRoutePath, onPublicBase } from '../../shared/routes';
+import {
+  FALLBACK_HEADER,
+  type HttpMethod,
+  hookRoutePath,
+  onPublicBase,
+  REQUEST_ID_HEADER,
+} from '../../shared/routes';
 import type {
   Guard,
   Rejection,
@@ -56,9 +62,6 @@ export interface WebhookDependencies extends RecorderDependencies {
   readonly now: () => Date;
   readonly publicBaseUrl: string | undefined;
 }
-
-/** Every answer names the request it answers, so a vendor's support ticket can point at it. */
-export const REQUEST_ID_HEADER = 'x-callhooks-request-id';
 
 /** Kept back from the deadline for answering once everything else is done. */
 const ANSWER_MARGIN_MS = 40;
@@ -298,7 +301,7 @@ export function createWebhookHandler<Secrets, Settings>(
           ms: Date.now() - started,
         });
         metrics?.count('LiveFallbackAnswers');
-        return reply(safe);
+        return reply({ ...safe, headers: { ...safe.headers, [FALLBACK_HEADER]: '1' } });
       }
       logger.error(why, { ...keys, error });
       return retryLater('Temporarily unable to process; retry later.');

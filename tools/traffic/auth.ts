@@ -5,7 +5,7 @@
  * `inparams.auth_token`, fetched from gettoken once per connection and again when it is refused.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import * as z from 'zod';
 import type { Connection } from './connections';
 import type { HttpOutcome, SignedRequest } from './http';
@@ -19,6 +19,11 @@ export interface Authenticator {
    * then signed again and resent. Forgets the stale credentials as it says so.
    */
   stale(outcome: HttpOutcome, signed: SignedRequest): Promise<boolean>;
+  /**
+   * Whether a signed request can no longer be sent as it is (a MessageBird token past its expiry): a
+   * vendor signs each delivery when it makes it, so a late redelivery carries a new signature.
+   */
+  expired(signed: SignedRequest, now: Date): boolean;
 }
 
 export interface AuthOptions {
@@ -147,22 +152,35 @@ function tokenOf(signed: SignedRequest): string | undefined {
   }
 }
 
+/** Kept back from a token's expiry: a request signed this close to it is signed again. */
+const EXPIRY_MARGIN_MS = 5_000;
+
+function jwtExpired(signed: SignedRequest, now: Date): boolean {
+  const token = signed.headers['messagebird-signature-jwt'];
+  if (!token) return false;
+  const { exp } = decodeJwt(token);
+  return exp !== undefined && exp * 1000 - EXPIRY_MARGIN_MS <= now.getTime();
+}
+
 export function authenticatorFor(connection: Connection, options: AuthOptions): Authenticator {
   const never = async () => false;
+  const lasts = () => false;
   const { secrets } = connection;
   switch (secrets.vendor) {
     case '8x8':
       return {
         sign: async (r) => plain(connection, r, { authorization: secrets.httpAuthHeader }),
         stale: never,
+        expired: lasts,
       };
     case 'ringcentral':
       return {
         sign: async (r) => plain(connection, r, { 'verification-token': secrets.verificationToken }),
         stale: never,
+        expired: lasts,
       };
     case 'focalscope':
-      return { sign: async (r) => plain(connection, r), stale: never };
+      return { sign: async (r) => plain(connection, r), stale: never, expired: lasts };
     case 'messagebird':
       return {
         sign: async (r) => {
@@ -177,6 +195,7 @@ export function authenticatorFor(connection: Connection, options: AuthOptions): 
           return plain(connection, r, { 'messagebird-signature-jwt': token });
         },
         stale: never,
+        expired: jwtExpired,
       };
     case 'huawei-odfs': {
       const token = new HuaweiToken(
@@ -206,6 +225,8 @@ export function authenticatorFor(connection: Connection, options: AuthOptions): 
           if (used !== undefined) await token.forget(used);
           return true;
         },
+        // Huawei's token is refused when it expires, and `stale` then fetches a new one.
+        expired: lasts,
       };
     }
   }

@@ -9,7 +9,7 @@ export type Transport = (url: string, init: RequestInit) => Promise<Response>;
 
 /** A request exactly as it goes on the wire: every copy of a logical webhook sends these same values. */
 export interface SignedRequest {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
@@ -25,8 +25,7 @@ export type HttpOutcome =
     }
   | { readonly ok: false; readonly error: string; readonly latencyMs: number };
 
-/** The header callhooks may add to name a request in its logs. */
-export const REQUEST_ID_HEADER = 'x-callhooks-request-id';
+export { FALLBACK_HEADER, REQUEST_ID_HEADER } from '../../shared/routes';
 
 /** Why a fetch failed, in the words of the layer that failed (ECONNREFUSED, a timeout, …). */
 export function networkError(error: unknown): string {
@@ -92,7 +91,7 @@ export async function callApi(
   transport: Transport,
   baseUrl: string,
   apiToken: string,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options: { body?: unknown; accept?: readonly number[]; timeoutMs?: number } = {},
 ): Promise<ApiReply> {

@@ -10,7 +10,15 @@ import { sessionIdFor } from '../../shared/ids';
 import { checkAnswer } from './answers';
 import { type Authenticator, authenticatorFor } from './auth';
 import { type Connections, createConnections } from './connections';
-import { type HttpOutcome, REQUEST_ID_HEADER, type SignedRequest, send, sleep, type Transport } from './http';
+import {
+  FALLBACK_HEADER,
+  type HttpOutcome,
+  REQUEST_ID_HEADER,
+  type SignedRequest,
+  send,
+  sleep,
+  type Transport,
+} from './http';
 import { count, emptyLedger, isAcked, type Ledger } from './ledger';
 import type { AsyncWebhook, CallPlan, ExpectedCall, LiveReply, WireRequest } from './plan';
 import { planCalls } from './planner';
@@ -66,6 +74,8 @@ export interface RunCall {
   readonly issues: string[];
   /** Status webhooks no copy of which was accepted: why a call may not match. */
   readonly undelivered: string[];
+  /** Live steps answered with the connection's fallback (callhooks could not decide in time). */
+  readonly fallbacks: string[];
 }
 
 export interface Delivery {
@@ -84,6 +94,8 @@ export interface Delivery {
   readonly latencyMs: number;
   /** callhooks' x-callhooks-request-id, when it sends one. */
   readonly requestId?: string;
+  /** Answered with the connection's fallback (x-callhooks-fallback). */
+  readonly fallback?: boolean;
   readonly sentAt: string;
 }
 
@@ -175,6 +187,7 @@ export async function runTraffic(options: RunOptions): Promise<RunResult> {
       const sentAt = new Date().toISOString();
       const outcome = await send(transport, signed, timeoutMs);
       const requestId = outcome.ok ? (outcome.headers.get(REQUEST_ID_HEADER) ?? undefined) : undefined;
+      const fallback = outcome.ok && outcome.headers.get(FALLBACK_HEADER) !== null;
       record({
         ...meta,
         vendor,
@@ -183,6 +196,7 @@ export async function runTraffic(options: RunOptions): Promise<RunResult> {
         ...(outcome.ok ? {} : { error: outcome.error }),
         latencyMs: Math.round(outcome.latencyMs * 10) / 10,
         ...(requestId ? { requestId } : {}),
+        ...(fallback ? { fallback } : {}),
         sentAt,
       });
       if (outcome.ok && isAcked(outcome.status)) return outcome;
@@ -194,6 +208,7 @@ export async function runTraffic(options: RunOptions): Promise<RunResult> {
       }
       if (attempt >= retry.attempts || !retryable(outcome)) return outcome;
       await sleep(retry.backoffMs * 2 ** (attempt - 1));
+      if (auth?.expired(signed, new Date())) signed = await sign();
     }
   }
 
@@ -241,6 +256,7 @@ export async function runTraffic(options: RunOptions): Promise<RunResult> {
         webhooks: plan.async.length,
         issues: [],
         undelivered: [],
+        fallbacks: [],
       },
     });
   }
@@ -268,16 +284,21 @@ export async function runTraffic(options: RunOptions): Promise<RunResult> {
         return;
       }
       previous = { status: outcome.status, text: outcome.text };
+      if (outcome.headers.get(FALLBACK_HEADER) !== null) run.call.fallbacks.push(step.label);
       for (const problem of checkAnswer(step.expected, previous))
         run.call.issues.push(`${step.label}: ${problem}`);
       if (!isAcked(outcome.status)) return;
     }
   }
 
-  /** Each copy of a webhook sends the bytes signed for the first: a vendor's redelivery, not a new request. */
+  /**
+   * Each copy of a webhook sends the bytes signed for the first, a vendor's redelivery rather than a new
+   * request, until that signature expires: a later copy is signed again, as the vendor would sign it.
+   */
   const signOnce = (run: CallRun, request: WireRequest) => {
     let signed: Promise<SignedRequest> | undefined;
-    return () => {
+    return async () => {
+      if (signed && run.auth.expired(await signed, new Date())) signed = undefined;
       signed ??= run.auth.sign(request);
       return signed;
     };

@@ -68,4 +68,25 @@ describe('MessageBird-Signature-JWT from the traffic', () => {
     expect(elsewhere).toMatchObject({ ok: false, failure: 'url_hash' });
     expect(forged).toMatchObject({ ok: false, failure: 'signature' });
   });
+
+  it('signs a late redelivery again, as MessageBird signs each delivery when it makes it', async () => {
+    const first = requests[0];
+    if (!first) throw new Error('the plan sends nothing');
+    const signed = await auth.sign(first);
+    const later = (sec: number) => new Date(now.getTime() + sec * 1000);
+
+    expect(auth.expired(signed, later(30))).toBe(false);
+    // The token lasts 60 s; one about to expire is not sent.
+    expect(auth.expired(signed, later(56))).toBe(true);
+    const verdictThen = await verifySignatureJwt(
+      {
+        url: signed.url,
+        body: Buffer.from(signed.body ?? ''),
+        token: signed.headers['messagebird-signature-jwt'],
+      },
+      KEY,
+      later(70),
+    );
+    expect(verdictThen.ok).toBe(false);
+  });
 });
