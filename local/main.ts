@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { discoveryFileName, removeDiscovery, writeDiscovery } from './discovery';
 import { JavaMissingError } from './dynamodb';
 import { FaultSpecError, hasFaults, parseFaults } from './faults';
 import { startLocalRuntime } from './runtime';
@@ -15,6 +16,7 @@ import { startLocalRuntime } from './runtime';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = `${root}.local`;
 const pidFile = `${dataDir}/runtime.pid`;
+const discoveryFile = `${dataDir}/${discoveryFileName}`;
 const port = Number(process.env.PORT ?? 3000);
 const tokenFromEnv = process.env.CALLHOOKS_API_TOKEN?.trim() || undefined;
 const verbose = process.env.LOG_LEVEL === 'DEBUG';
@@ -50,6 +52,13 @@ async function main() {
       if (verbose || level === 'ERROR' || level === 'WARN') console.error(JSON.stringify(line));
     },
   });
+  // For `npm run export`, which reads the calls table from the DynamoDB Local this run started.
+  writeDiscovery(discoveryFile, {
+    pid: process.pid,
+    url: runtime.url,
+    dynamodbEndpoint: runtime.dynamo.endpoint,
+    tables: { calls: runtime.tableNames.calls },
+  });
   const token = runtime.apiToken;
   const lines = [
     '',
@@ -78,6 +87,7 @@ async function main() {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    removeDiscovery(discoveryFile);
     await runtime.close();
     rmSync(pidFile, { force: true });
     process.exit(0);
