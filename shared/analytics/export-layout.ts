@@ -95,3 +95,15 @@ export function parseManifestFiles(text: string): ManifestFile[] {
 export function checksumOf(text: string): string {
   return createHash('md5').update(text).digest('hex');
 }
+
+/**
+ * The analytics bucket on AWS: DynamoDB's exports land under `raw/` (every attribute, kept briefly, for the
+ * curation function only), analysts' copies under `curated/` (what the Glue table reads), Athena's results
+ * under `athena-results/`, and the key phone numbers are hashed with under `keys/` (curation only).
+ */
+export const analyticsBucketLayout = {
+  raw: 'raw',
+  curated: 'curated',
+  results: 'athena-results',
+  numberHashKey: 'keys/number-hash-key',
+} as const;
