@@ -53,7 +53,7 @@ export class Analytics extends Construct {
   readonly publishFunction: CallhooksFunction;
   readonly exportSchedule: scheduler.Schedule;
   readonly analystsPolicy: iam.ManagedPolicy;
-  readonly deadLetterQueues: Readonly<Record<string, sqs.Queue>>;
+  readonly deadLetterQueues: { readonly analyticsExport: sqs.Queue; readonly analyticsPublish: sqs.Queue };
 
   constructor(scope: Construct, id: string, props: AnalyticsProps) {
     super(scope, id);
@@ -462,7 +462,7 @@ function pascal(name: string): string {
 }
 
 /** The logical id of a construct's CloudFormation resource. */
-export function logicalIdOf(construct: Construct): string {
+function logicalIdOf(construct: Construct): string {
   const cfn = construct.node.defaultChild;
   if (!(cfn instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(construct).getLogicalId(cfn);
