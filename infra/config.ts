@@ -50,6 +50,30 @@ export const StackConfig = z
       .regex(/^[\w-]{1,256}$/, 'letters, digits, - and _ only')
       .optional(),
     alarmEmail: z.email().optional(),
+    /** Analysts' exports of the calls table (README, "Analytics"; docs/data-dictionary.md). */
+    analytics: z
+      .object({
+        /** When the full export runs: an EventBridge Scheduler cron or rate expression, in UTC. */
+        exportSchedule: z
+          .string()
+          .regex(
+            /^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/,
+            'cron(...) or rate(...)',
+          )
+          .default('cron(15 2 * * ? *)'),
+        /** Analysts' copies carry phone numbers as keyed hashes (the default), or as they are. */
+        hashPhoneNumbers: z.boolean().default(true),
+        /** How long analysts' copies (and their Glue partitions) are kept. */
+        exportRetentionDays: z.number().int().min(1).default(35),
+        /** How long DynamoDB's own exports (every attribute, numbers in the clear) are kept for curation. */
+        rawExportRetentionDays: z.number().int().min(1).default(3),
+        /** How long Athena query results are kept. */
+        queryResultRetentionDays: z.number().int().min(1).default(30),
+        /** Athena stops a query of the workgroup past this many bytes scanned (a runaway-cost guard). */
+        bytesScannedCutoffPerQuery: z.number().int().min(10_000_000).default(100_000_000_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((config) => !(config.alarmTopicArn && config.alarmTopicName), {

@@ -43,6 +43,7 @@ import {
   type TableDefinition,
 } from '../shared/tables';
 import { Alarms } from './alarms';
+import { Analytics } from './analytics';
 import { logRetentionOf, removalPolicyOf, type StackConfig } from './config';
 import {
   bindCallsTable,
@@ -110,6 +111,7 @@ export class CallhooksStack extends Stack {
   readonly sweeperFunction: CallhooksFunction;
   readonly renormaliseFunction: CallhooksFunction;
   readonly alarms: Alarms;
+  readonly analytics: Analytics;
   /** By vendor id. */
   readonly vendorFunctions: ReadonlyMap<string, CallhooksFunction>;
 
@@ -192,7 +194,7 @@ export class CallhooksStack extends Stack {
     const outboxDlq = deadLetter('Outbox');
     const requestsRuleDlq = deadLetter('RequestsRule');
     const requestsDlq = deadLetter('Requests');
-    this.deadLetterQueues = {
+    const coreDeadLetterQueues = {
       stateRule: ruleDlq,
       stateInbox: inboxDlq,
       state: stateDlq,
@@ -423,6 +425,16 @@ export class CallhooksStack extends Stack {
       }
     }
 
+    // --- Analytics -----------------------------------------------------------------------------------------
+
+    this.analytics = new Analytics(this, 'Analytics', {
+      config: config.analytics,
+      callsTable: this.callsTable,
+      removalPolicy,
+      logRetention,
+    });
+    this.deadLetterQueues = { ...coreDeadLetterQueues, ...this.analytics.deadLetterQueues };
+
     // --- Alarms --------------------------------------------------------------------------------------------
 
     this.alarms = new Alarms(this, 'Alarms', {
@@ -445,6 +457,16 @@ export class CallhooksStack extends Stack {
         'aws lambda invoke --function-name <this> --payload \'{"connectionId":…,"from":…,"to":…}\'',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'AnalyticsBucketName', { value: this.analytics.bucket.bucketName });
+    new CfnOutput(this, 'AnalyticsDatabase', { value: this.analytics.databaseName });
+    new CfnOutput(this, 'AnalyticsWorkGroup', {
+      value: this.analytics.workGroup.ref,
+      description: 'aws athena list-named-queries --work-group <this>',
+    });
+    new CfnOutput(this, 'AnalystsPolicyArn', {
+      value: this.analytics.analystsPolicy.managedPolicyArn,
+      description: "Attach to analysts' roles: the workgroup, the Glue table and the curated exports",
+    });
     for (const [name, queue] of Object.entries(this.deadLetterQueues)) {
       new CfnOutput(this, `${constructName(name)}DeadLetterQueueArn`, { value: queue.queueArn });
     }

@@ -17,7 +17,6 @@ const dataDir = LOCAL_DATA_DIR;
 const pidFile = `${dataDir}/runtime.pid`;
 /** The generated API token, kept so that it stays the same from one run to the next. */
 const tokenFile = `${dataDir}/api-token`;
-
 const port = Number(process.env.PORT ?? 3000);
 const tokenFromEnv = process.env.CALLHOOKS_API_TOKEN?.trim() || undefined;
 
@@ -70,7 +69,14 @@ async function main() {
     },
   });
   const token = runtime.apiToken;
-  const where: RuntimeFile = { url: runtime.url, token, pid: process.pid };
+  const where: RuntimeFile = {
+    url: runtime.url,
+    token,
+    pid: process.pid,
+    // For `npm run export`, which reads the calls table from the DynamoDB Local this run started.
+    dynamodbEndpoint: runtime.dynamo.endpoint,
+    tables: runtime.tableNames,
+  };
   writePrivate(RUNTIME_FILE, `${JSON.stringify(where)}\n`);
   const lines = [
     '',

@@ -69,8 +69,8 @@ const VISIBILITY_MS = 60_000;
 
 /** Table names in DynamoDB Local; the layout version keeps data of an older layout out of the way. */
 const LAYOUT = 'v2';
+const DEFAULT_TABLE_PREFIX = `callhooks-${LAYOUT}`;
 const RAW_REQUEST_RETENTION_DAYS = 30;
-const tableNameOf = (table: TableDefinition) => `callhooks-${LAYOUT}-${table.id}`;
 
 export interface RuntimeOptions {
   readonly port?: number;
@@ -79,6 +79,11 @@ export interface RuntimeOptions {
   readonly dataDir?: string | undefined;
   /** Use an already running DynamoDB (tests share one); otherwise DynamoDB Local is started. */
   readonly dynamoEndpoint?: string | undefined;
+  /**
+   * Table names start with this (default `callhooks-v2`): a test that reads a whole table (an export) gives
+   * itself its own tables in the shared DynamoDB Local.
+   */
+  readonly tablePrefix?: string;
   /** The bearer token of the management API; a random one when absent. */
   readonly apiToken?: string | undefined;
   readonly historyTtlDays?: number;
@@ -175,6 +180,8 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const host = options.host ?? '127.0.0.1';
   const apiToken = options.apiToken ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => undefined);
+  const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
   const dynamo = options.dynamoEndpoint
     ? attachDynamo(options.dynamoEndpoint)
     : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });

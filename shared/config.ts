@@ -20,6 +20,16 @@ export const functionEnv = {
   rawRequestRetentionDays: 'RAW_REQUEST_RETENTION_DAYS',
   /** Optional: the public base URL vendors call (custom domain); else derived from the request. */
   publicBaseUrl: 'PUBLIC_BASE_URL',
+  /** Analytics: the table exported, the bucket exports go to, its key, and the Glue table over them. */
+  callsTableArn: 'CALLS_TABLE_ARN',
+  analyticsBucket: 'ANALYTICS_BUCKET',
+  analyticsKeyArn: 'ANALYTICS_KEY_ARN',
+  analyticsDatabase: 'ANALYTICS_DATABASE',
+  analyticsTable: 'ANALYTICS_TABLE',
+  /** `true`: analysts' copies carry phone numbers as keyed hashes. */
+  hashPhoneNumbers: 'HASH_PHONE_NUMBERS',
+  /** How long an analysts' copy is kept (its Glue partition is dropped after it). */
+  exportRetentionDays: 'EXPORT_RETENTION_DAYS',
   /** Local runtime only: DynamoDB Local and the in-process EventBridge. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
@@ -39,6 +49,13 @@ export const settings = z.object({
   sessionRetentionDays: z.coerce.number().int().positive(),
   rawRequestRetentionDays: z.coerce.number().int().positive(),
   publicBaseUrl: z.url().optional(),
+  callsTableArn: z.string().startsWith('arn:'),
+  analyticsBucket: z.string().min(3),
+  analyticsKeyArn: z.string().startsWith('arn:'),
+  analyticsDatabase: z.string().min(1),
+  analyticsTable: z.string().min(1),
+  hashPhoneNumbers: z.enum(['true', 'false']).transform((value) => value === 'true'),
+  exportRetentionDays: z.coerce.number().int().positive(),
   dynamodbEndpoint: z.url().optional(),
   eventBridgeEndpoint: z.url().optional(),
   sqsEndpoint: z.url().optional(),

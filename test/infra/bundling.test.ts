@@ -41,6 +41,13 @@ const initEnvironment = {
   [functionEnv.historyTtlDays]: '90',
   [functionEnv.sessionRetentionDays]: '400',
   [functionEnv.rawRequestRetentionDays]: '30',
+  [functionEnv.callsTableArn]: 'arn:aws:dynamodb:eu-west-1:123456789012:table/calls',
+  [functionEnv.analyticsBucket]: 'analytics-bucket',
+  [functionEnv.analyticsKeyArn]: 'arn:aws:kms:eu-west-1:123456789012:key/1234',
+  [functionEnv.analyticsDatabase]: 'callhooks_analytics',
+  [functionEnv.analyticsTable]: 'calls_items',
+  [functionEnv.hashPhoneNumbers]: 'true',
+  [functionEnv.exportRetentionDays]: '35',
   AWS_REGION: 'eu-west-1',
 };
 

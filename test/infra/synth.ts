@@ -72,6 +72,8 @@ export function functionsOf(stack: CallhooksStack): ReadonlyArray<readonly [stri
     ['keep requests', stack.requestsFunction],
     ['sweeper', stack.sweeperFunction],
     ['renormalise', stack.renormaliseFunction],
+    ['analytics export', stack.analytics.exportFunction],
+    ['analytics publish', stack.analytics.publishFunction],
   ];
 }
 
