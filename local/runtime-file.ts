@@ -23,6 +23,7 @@ export const RuntimeFile = z.object({
     connections: z.string().min(1),
     scratch: z.string().min(1),
     requests: z.string().min(1),
+    control: z.string().min(1),
   }),
 });
 export type RuntimeFile = z.infer<typeof RuntimeFile>;

@@ -26,9 +26,11 @@ import { managementRoutes, routeKey } from '../shared/routes';
 import {
   callsTable,
   connectionsTable,
+  controlTable,
   requestsTable,
   scratchTable,
   type TableDefinition,
+  tables,
 } from '../shared/tables';
 import {
   fromResult,
@@ -211,7 +213,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const url = `http://${host}:${port}`;
     const sqsEndpoint = `${url}${SQS_PATH}`;
 
-    for (const table of [callsTable, connectionsTable, scratchTable, requestsTable]) {
+    for (const table of tables) {
       await ensureTable(dynamo.client, tableNameOf(table), table);
     }
 
@@ -249,6 +251,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.connectionsTable]: tableNameOf(connectionsTable),
       [functionEnv.scratchTable]: tableNameOf(scratchTable),
       [functionEnv.requestsTable]: tableNameOf(requestsTable),
+      [functionEnv.controlTable]: tableNameOf(controlTable),
       [functionEnv.eventBusName]: 'callhooks',
       [functionEnv.outboxQueueUrl]: queueUrl(queues.outbox),
       [functionEnv.stateQueueUrl]: queueUrl(queues.state),
@@ -624,6 +627,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         connections: tableNameOf(connectionsTable),
         scratch: tableNameOf(scratchTable),
         requests: tableNameOf(requestsTable),
+        control: tableNameOf(controlTable),
       },
       queues: currentQueues,
       deadLetterQueues: currentDeadLetters,

@@ -10,6 +10,8 @@ export const functionEnv = {
   connectionsTable: 'CONNECTIONS_TABLE',
   scratchTable: 'SCRATCH_TABLE',
   requestsTable: 'REQUESTS_TABLE',
+  /** Call flows, number assignments, connections' call control, masking sessions. */
+  controlTable: 'CONTROL_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
   /** The outbox: events and raw requests the bus or the requests table did not take in time. */
   outboxQueueUrl: 'OUTBOX_QUEUE_URL',
@@ -42,6 +44,7 @@ export const settings = z.object({
   connectionsTable: z.string().min(1),
   scratchTable: z.string().min(1),
   requestsTable: z.string().min(1),
+  controlTable: z.string().min(1),
   eventBusName: z.string().min(1),
   outboxQueueUrl: z.url(),
   stateQueueUrl: z.url(),

@@ -2,7 +2,7 @@
  * The DynamoDB tables and their key layout: one definition read by the CDK stack, the local runtime (which
  * creates the tables in DynamoDB Local) and the functions that read and write them.
  *
- * Four tables, on purpose:
+ * Five tables, on purpose:
  * - `calls` holds sessions, legs, event history and small index items. It is the table analysts export, so
  *   nothing secret is ever written to it.
  * - `connections` holds connections with their sealed secrets, and nothing else, so listing them reads
@@ -11,6 +11,8 @@
  *   turns), all of it expiring by TTL.
  * - `requests` keeps every verified webhook's raw request (credentials removed) for a configurable time,
  *   so a mapping fixed later can be re-run over the calls it touched. Never exported.
+ * - `control` holds what decides live calls: call flows, number assignments, connections' call control
+ *   and masking sessions (these expire by TTL). Never exported.
  */
 
 export interface IndexDefinition {
@@ -21,7 +23,7 @@ export interface IndexDefinition {
 
 export interface TableDefinition {
   /** Logical name; the physical name comes from the environment (CDK generates it). */
-  readonly id: 'calls' | 'connections' | 'scratch' | 'requests';
+  readonly id: 'calls' | 'connections' | 'scratch' | 'requests' | 'control';
   readonly partitionKey: string;
   readonly sortKey: string;
   readonly ttlAttribute: string;
@@ -72,7 +74,15 @@ export const requestsTable = {
   indexes: [],
 } as const satisfies TableDefinition;
 
-export const tables = [callsTable, connectionsTable, scratchTable, requestsTable] as const;
+export const controlTable = {
+  id: 'control',
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  ttlAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+export const tables = [callsTable, connectionsTable, scratchTable, requestsTable, controlTable] as const;
 
 /**
  * Start-time index partitions per tenant and day: a busy tenant's day is spread over this many keys, each
@@ -135,6 +145,26 @@ export const scratchKeys = {
   }),
 } as const;
 
+/**
+ * Call control, by tenant: its flows and number assignments in one partition (few, read through a cache),
+ * a connection's own call control, and masking sessions by virtual number (a pool's number is shared by
+ * many pairs; the caller picks the session), with a pointer item per session id.
+ */
+export const controlKeys = {
+  tenant: (tenantId: string) => `TENANT#${tenantId}`,
+  flow: (tenantId: string, flowId: string) => ({ PK: `TENANT#${tenantId}`, SK: `FLOW#${flowId}` }),
+  flowPrefix: 'FLOW#',
+  number: (tenantId: string, number: string) => ({ PK: `TENANT#${tenantId}`, SK: `NUMBER#${number}` }),
+  numberPrefix: 'NUMBER#',
+  connection: (connectionId: string) => ({ PK: `CONNECTION#${connectionId}`, SK: 'CONTROL' }),
+  maskingPartition: (tenantId: string, virtualNumber: string) => `TENANT#${tenantId}#MASK#${virtualNumber}`,
+  masking: (tenantId: string, virtualNumber: string, sessionId: string) => ({
+    PK: `TENANT#${tenantId}#MASK#${virtualNumber}`,
+    SK: `SESSION#${sessionId}`,
+  }),
+  maskingById: (sessionId: string) => ({ PK: `MASKID#${sessionId}`, SK: '-' }),
+} as const;
+
 /** Raw requests are spread over this many partitions per connection and hour. */
 export const REQUEST_SHARDS = 4;
 
@@ -168,11 +198,3 @@ export function parseRequestId(
 export function hourOf(time: Date): string {
   return time.toISOString().slice(0, 13);
 }
-
-/** Environment variable names that carry the physical table names to functions. */
-export const tableEnv = {
-  calls: 'CALLS_TABLE',
-  connections: 'CONNECTIONS_TABLE',
-  scratch: 'SCRATCH_TABLE',
-  requests: 'REQUESTS_TABLE',
-} as const;

@@ -11,7 +11,7 @@ import type { CallEvent } from '../../shared/events';
 import type { EventPublisher } from '../../shared/publish';
 import { bodyOf, type RawRequest, type RequestStore } from '../../shared/raw-requests';
 import { type HttpMethod, hookRoutePath } from '../../shared/routes';
-import type { VendorAdapter, WebhookRequest } from '../vendors/adapter';
+import type { CallControl, VendorAdapter, WebhookRequest } from '../vendors/adapter';
 import { finaliseEvents } from '../vendors/finalise';
 import { parseQuery, routeContextOf } from '../vendors/webhook';
 
@@ -47,6 +47,11 @@ const noScratch: Scratch = {
   claim: () => Promise.reject(new Error('a renormalisation uses no scratch state')),
   complete: () => Promise.reject(new Error('a renormalisation uses no scratch state')),
   release: () => Promise.reject(new Error('a renormalisation uses no scratch state')),
+};
+
+/** What a live call was answered is history: a renormalisation never decides again. */
+const noCallControl: CallControl = {
+  decide: () => Promise.reject(new Error('a renormalisation decides no call')),
 };
 
 /** The path parameters a kept path fills into a route's path template. */
@@ -128,6 +133,7 @@ export async function renormalise(
       store: noScratch,
       signal: new AbortController().signal,
       deadline: Number.POSITIVE_INFINITY,
+      callControl: noCallControl,
     });
     try {
       const result = await route.renormalise(request, raw.decision, context);

@@ -6,10 +6,13 @@
  * recording durably, errors.
  */
 import type * as z from 'zod';
+import type { Continuation } from '../../shared/call-control/continuation';
+import type { TurnInput } from '../../shared/call-control/engine';
 import type { Scratch } from '../../shared/connection-store';
 import type { CallEventDraft } from '../../shared/events';
 import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../shared/http';
 import type { HttpMethod } from '../../shared/routes';
+import type { DecideOptions, Decision, LiveCall } from '../call-control/decide';
 import type { VendorMeta } from './meta';
 
 /** A webhook request as the vendor sent it: raw bytes and the URL exactly as called, for signatures. */
@@ -74,6 +77,21 @@ export interface RouteContext<Secrets, Settings> {
   readonly signal: AbortSignal;
   /** When the webhook must be answered by (epoch ms). */
   readonly deadline: number;
+  /** Decides a live call from call flows, deciders and masking sessions (see functions/call-control). */
+  readonly callControl: CallControl;
+}
+
+/** A live call as a vendor route describes it to call control; the wiring adds the connection and time. */
+export type CallDescription = Omit<LiveCall, 'connection' | 'receivedAt'>;
+
+export interface CallControl {
+  /** What this request of a live call is answered with, decided under the request's deadline. Never throws. */
+  decide(
+    call: CallDescription,
+    continuation: Continuation | undefined,
+    input: TurnInput | undefined,
+    options: DecideOptions,
+  ): Promise<Decision>;
 }
 
 export interface RouteOutcome {

@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { documentClient, eventBridgeClient, sqsClient } from '../../shared/aws';
+import { ControlStore } from '../../shared/call-control/store';
 import { loadConfig, settings } from '../../shared/config';
 import {
   type ConnectionRecord,
@@ -38,7 +39,10 @@ import {
   onPublicBase,
   REQUEST_ID_HEADER,
 } from '../../shared/routes';
+import { ControlReader, type DecideDependencies, decide } from '../call-control/decide';
+import { DeciderClient } from '../call-control/decider';
 import type {
+  CallControl,
   Guard,
   Rejection,
   RouteContext,
@@ -55,6 +59,8 @@ import { type Recorded, type RecorderDependencies, record } from './record';
 
 export interface WebhookDependencies extends RecorderDependencies {
   readonly connections: ConnectionStore;
+  /** What decides live calls; absent for vendors that answer none (their routes never ask). */
+  readonly callControl?: DecideDependencies;
   /** The scratch state of one connection. */
   readonly scratch: (connectionId: string) => ScratchStore;
   readonly logger: Logger;
@@ -137,9 +143,25 @@ function defaultDependencies(vendor: string): WebhookDependencies {
       sqsEndpoint: true,
     }),
   );
+  const control = loadConfig(settings.pick({ controlTable: true }).partial());
   const db = documentClient({ endpoint: config.dynamodbEndpoint });
   return {
     connections: new ConnectionStore(db, config.connectionsTable),
+    ...(control.controlTable
+      ? {
+          callControl: {
+            control: new ControlReader(new ControlStore(db, control.controlTable)),
+            deciders: new DeciderClient({
+              local: process.env.CALLHOOKS_LOCAL === '1',
+              now: () => new Date(),
+              lambda: async () => {
+                const { LambdaClient } = await import('@aws-sdk/client-lambda');
+                return new LambdaClient({});
+              },
+            }),
+          },
+        }
+      : {}),
     scratch: (connectionId) => new ScratchStore(db, config.scratchTable, connectionId),
     publisher: new EventPublisher(
       eventBridgeClient({ endpoint: config.eventBridgeEndpoint }),
@@ -167,6 +189,22 @@ function isComplete(overrides: Partial<WebhookDependencies>): overrides is Webho
   );
 }
 
+/** Call control for one request: bound to its connection, its receive time and its deadline's signal. */
+export function callControlFor(
+  control: DecideDependencies | undefined,
+  connection: ConnectionRecord,
+  receivedAt: Date,
+  signal: AbortSignal,
+): CallControl {
+  return {
+    decide: (call, continuation, input, options) => {
+      if (!control)
+        return Promise.reject(new Error('this function has no call control (CONTROL_TABLE is not set)'));
+      return decide(control, { ...call, connection, receivedAt }, continuation, input, options, signal);
+    },
+  };
+}
+
 /** A vendor's routes by route key, as API Gateway names them. */
 export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Settings>) {
   const routes = new Map<string, { route: VendorRoute<Secrets, Settings>; routeMeta: VendorRouteMeta }>();
@@ -185,7 +223,14 @@ export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Se
 export function routeContextOf<Secrets, Settings>(
   adapter: VendorAdapter<Secrets, Settings>,
   record: ConnectionRecord,
-  extra: { receivedAt: Date; now: () => Date; store: Scratch; signal: AbortSignal; deadline: number },
+  extra: {
+    receivedAt: Date;
+    now: () => Date;
+    store: Scratch;
+    signal: AbortSignal;
+    deadline: number;
+    callControl: CallControl;
+  },
 ): RouteContext<Secrets, Settings> {
   const secrets = adapter.connection.secrets.safeParse(record.secrets);
   const connectionSettings = adapter.connection.settings.safeParse(record.settings);
@@ -344,6 +389,7 @@ export function createWebhookHandler<Secrets, Settings>(
       store: deps.scratch(connection.id).within(decideSignal),
       signal: decideSignal,
       deadline,
+      callControl: callControlFor(deps.callControl, connection, receivedAt, decideSignal),
     });
     let guard: Guard | undefined;
     let outcome: RouteOutcome;

@@ -24,7 +24,14 @@ export const Cursor = z
     /** The call's variables: what keypress steps and gathers stored. */
     vars: z.record(VariableName, z.string().max(256)).default({}),
     /** The step whose input the vendor will report on, and how many times it has been played. */
-    awaiting: z.object({ index: z.number().int().min(0), attempt: z.number().int().min(1) }).optional(),
+    awaiting: z
+      .object({
+        index: z.number().int().min(0),
+        attempt: z.number().int().min(1),
+        /** Where what is pressed will be stored (a decider, which keeps no steps, needs to know). */
+        variable: VariableName.optional(),
+      })
+      .optional(),
     /** Turns taken so far (a loop guard). */
     turns: z.number().int().min(0).default(0),
     /** The call was hung up or rejected: every later turn hangs up again. */
@@ -151,7 +158,7 @@ export function advance(
     out.push(step);
     if (collectsInput(step)) {
       const attempt = replay?.index === at ? replay.attempt : 1;
-      return done('input', { at: at + 1, awaiting: { index: at, attempt } });
+      return done('input', { at: at + 1, awaiting: { index: at, attempt, variable: variableOf(step) } });
     }
     if (endsCall(step)) return done('end', { at: at + 1, ended: true });
     if (step.action === 'redirect') return done(step.options.url ? 'end' : 'continue', { at: at + 1 });

@@ -33,7 +33,7 @@ describe('a turn at a time', () => {
     const turn = advance(ivr, undefined, undefined);
     expect(names(turn.steps)).toEqual(['greet', 'menu']);
     expect(turn.after).toBe('input');
-    expect(turn.cursor.awaiting).toEqual({ index: 1, attempt: 1 });
+    expect(turn.cursor.awaiting).toEqual({ index: 1, attempt: 1, variable: 'digits' });
   });
 
   it('goes where the digit says, and stores it', () => {
@@ -51,7 +51,7 @@ describe('a turn at a time', () => {
     const first = advance(ivr, undefined, undefined);
     const again = advance(ivr, first.cursor, { kind: 'timeout' });
     expect(names(again.steps)).toEqual(['menu']);
-    expect(again.cursor.awaiting).toEqual({ index: 1, attempt: 2 });
+    expect(again.cursor.awaiting).toEqual({ index: 1, attempt: 2, variable: 'digits' });
     const bye = advance(ivr, again.cursor, { kind: 'timeout' });
     expect(names(bye.steps)).toEqual(['bye', 'hangup']);
     expect(bye.after).toBe('end');

@@ -15,6 +15,7 @@ import {
 import { parseWebhook, type Webhook } from '../../../../functions/vendors/messagebird/schema';
 import { parseQuery } from '../../../../functions/vendors/webhook';
 import type { HttpMethod } from '../../../../shared/routes';
+import { nativeCallControl } from '../../../support/call-control';
 import { fixtureFolder, fixtureJson, fixtureText } from '../../../support/fixtures';
 
 export const VENDOR = 'messagebird';
@@ -130,6 +131,8 @@ export function webhookRequest(options: RequestOptions): WebhookRequest {
 
 export { MemoryScratch };
 
+import { nativeCallControl } from '../../../support/call-control';
+
 export function routeContext(
   now: Date,
   settings: unknown = {},
@@ -144,5 +147,6 @@ export function routeContext(
     store,
     signal: new AbortController().signal,
     deadline: now.getTime() + 2_000,
+    callControl: nativeCallControl,
   };
 }
