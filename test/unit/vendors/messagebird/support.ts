@@ -131,8 +131,6 @@ export function webhookRequest(options: RequestOptions): WebhookRequest {
 
 export { MemoryScratch };
 
-import { nativeCallControl } from '../../../support/call-control';
-
 export function routeContext(
   now: Date,
   settings: unknown = {},
