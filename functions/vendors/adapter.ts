@@ -181,6 +181,12 @@ export interface RouteSpec<Input, Secrets, Settings> {
     context: RouteContext<Secrets, Settings>,
     request: WebhookRequest,
   ) => readonly CallEventDraft[];
+  /**
+   * What names this very request of the vendor, the same on its resends (8x8's eventId, a Huawei turn's
+   * key): a live call's resend is then answered with the same bytes from memory, even while the stores
+   * cannot be read. Undefined when the request carries nothing of the kind.
+   */
+  readonly resendKey?: (request: WebhookRequest) => string | undefined;
   /** Whether verified requests of this route are kept (not for gettoken, whose body is the credential). */
   readonly keepRaw?: boolean;
   /** The body to keep: a route whose body carries a credential blanks it. */

@@ -189,6 +189,50 @@ function isComplete(overrides: Partial<WebhookDependencies>): overrides is Webho
   );
 }
 
+function withRequestId(reply: WebhookReply, requestId: string): WebhookReply {
+  return { ...reply, headers: { ...reply.headers, [REQUEST_ID_HEADER]: requestId } };
+}
+
+function replyOfResult(result: HttpResult): WebhookReply {
+  const headers = Object.fromEntries(
+    Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+  );
+  return { status: result.statusCode ?? 200, headers, body: typeof result.body === 'string' ? result.body : '' };
+}
+
+/**
+ * Live answers by the vendor's own request key, for a while: a resend of a call action or an IVR turn gets
+ * the identical bytes, from memory, however the stores are doing. Bounded in size and age.
+ */
+class AnsweredCache {
+  private readonly entries = new Map<string, { reply: WebhookReply; at: number }>();
+
+  constructor(
+    private readonly maxEntries = 5_000,
+    private readonly maxAgeMs = 10 * 60_000,
+  ) {}
+
+  get(key: string, now: number): WebhookReply | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (now - entry.at > this.maxAgeMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.reply;
+  }
+
+  set(key: string, reply: WebhookReply, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { reply, at: now });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
 /** Call control for one request: bound to its connection, its receive time and its deadline's signal. */
 export function callControlFor(
   control: DecideDependencies | undefined,
@@ -279,6 +323,7 @@ export function createWebhookHandler<Secrets, Settings>(
   const metrics = deps.metrics;
   const routes = routeTable(adapter);
   const cache = new ConnectionCache(deps.connections);
+  const answered = new AnsweredCache();
 
   const handler = httpHandler(logger, async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const started = Date.now();
@@ -378,6 +423,8 @@ export function createWebhookHandler<Secrets, Settings>(
       });
     }
     const connection = lookup.record;
+    const vendorKey = routeMeta.answersCall ? route.resendKey?.(request) : undefined;
+    const resendKey = vendorKey === undefined ? undefined : `${connection.id}|${routeMeta.name}|${vendorKey}`;
     const ownDeadline = AnswerDeadline.safeParse(connection.answerDeadlineMs);
     if (ownDeadline.success) deadline = Math.min(started + ownDeadline.data, lambdaDeadline);
 
@@ -405,6 +452,13 @@ export function createWebhookHandler<Secrets, Settings>(
         return reply(verdict.replay);
       }
       guard = verdict.guard;
+      const before = resendKey ? answered.get(resendKey, Date.now()) : undefined;
+      if (before) {
+        await settle(guard, before, keys);
+        logger.info('webhook answered as before', { ...keys, status: before.status, from: 'memory' });
+        metrics?.count('WebhooksAccepted');
+        return toResult(before, before.headers?.[REQUEST_ID_HEADER] ?? requestId);
+      }
       const result = await raceAbort(route.run(request, routeContext), decideSignal);
       if (!result.ok) {
         await settle(guard, 'release', keys);
@@ -418,6 +472,7 @@ export function createWebhookHandler<Secrets, Settings>(
       }
       await settle(guard, 'release', keys);
       const answer = cannotDecide(routeMeta.answersCall, 'could not decide in time', error);
+      if (resendKey && answer.statusCode !== 503) answered.set(resendKey, replyOfResult(answer), Date.now());
       if (routeMeta.answersCall && answer.statusCode !== 503) {
         // The caller is answered; keep what came in, so it can be renormalised once we can decide again.
         await recordDurably(
@@ -451,6 +506,7 @@ export function createWebhookHandler<Secrets, Settings>(
     });
     const live = outcome.live ?? routeMeta.answersCall;
     const answer = reply(outcome.reply);
+    if (live && resendKey) answered.set(resendKey, withRequestId(outcome.reply, requestId), Date.now());
     const raw =
       route.keepRaw === false
         ? undefined
@@ -480,11 +536,7 @@ export function createWebhookHandler<Secrets, Settings>(
       await settle(guard, 'release', keys);
       return retryLater('Events could not be recorded; retry later.');
     }
-    await settle(
-      guard,
-      { ...outcome.reply, headers: { ...outcome.reply.headers, [REQUEST_ID_HEADER]: requestId } },
-      keys,
-    );
+    await settle(guard, withRequestId(outcome.reply, requestId), keys);
     metrics?.count('WebhooksAccepted');
     if (live) metrics?.timing('LiveAnswerMs', Date.now() - started);
     logger.info('webhook processed', summary);
