@@ -3,6 +3,7 @@
  * it to create one Lambda per vendor behind its routes; the local runtime and the connections API read it
  * to route requests and to name the URLs a user pastes into the vendor's console.
  */
+import type { RenderRules } from '../../shared/call-control/steps';
 import type { VendorId } from '../../shared/events';
 import type { HttpMethod } from '../../shared/routes';
 
@@ -40,6 +41,11 @@ export interface VendorMeta {
    * `inferred`): shorter for a call never answered, longer once someone talks (talk produces no events).
    */
   readonly staleAfterMinutes: { readonly unanswered: number; readonly answered: number };
+  /**
+   * For vendors that answer live calls: which call-flow steps they can play (pure rules, no renderer code),
+   * so a flow is refused when saved or assigned if a vendor it would play on cannot play it.
+   */
+  readonly renderRules?: RenderRules;
 }
 
 export function defineVendor<const M extends VendorMeta>(meta: M): M {
