@@ -90,6 +90,12 @@ export interface ControlReaderOptions {
  * 30 seconds (stale for 5 minutes when the table cannot be read), so a stalled table does not stop calls
  * on numbers just used. Masking sessions are read every time: a session made a moment ago works at once.
  */
+/** What the reader reads: the control table (a stand-in in tests). */
+export type ControlSource = Pick<
+  ControlStore,
+  'flow' | 'number' | 'connectionControl' | 'defaultFlow' | 'maskingOn' | 'masking'
+>;
+
 export class ControlReader {
   private readonly flows: FreshCache<StoredFlow | undefined>;
   private readonly numbers: FreshCache<NumberAssignment | undefined>;
@@ -97,7 +103,7 @@ export class ControlReader {
   private readonly defaults: FreshCache<StoredFlow | undefined>;
 
   constructor(
-    readonly store: ControlStore,
+    readonly store: ControlSource,
     options: ControlReaderOptions = {},
   ) {
     const cache = {
