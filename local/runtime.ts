@@ -82,6 +82,8 @@ export interface RuntimeOptions {
   /** The bearer token of the management API; a random one when absent. */
   readonly apiToken?: string | undefined;
   readonly historyTtlDays?: number;
+  /** How long webhooks' raw requests are kept (30 days when absent). */
+  readonly rawRequestRetentionDays?: number;
   readonly faults?: Faults;
   /** How often the sweeper runs; 0 turns it off (tests run it by hand). */
   readonly sweepIntervalMs?: number;
@@ -175,6 +177,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const host = options.host ?? '127.0.0.1';
   const apiToken = options.apiToken ?? randomBytes(24).toString('base64url');
   const log = options.log ?? (() => undefined);
+  const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
   const dynamo = options.dynamoEndpoint
     ? attachDynamo(options.dynamoEndpoint)
     : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
@@ -247,7 +250,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.stateQueueUrl]: queueUrl(queues.state),
       [functionEnv.historyTtlDays]: String(options.historyTtlDays ?? 90),
       [functionEnv.sessionRetentionDays]: '400',
-      [functionEnv.rawRequestRetentionDays]: String(RAW_REQUEST_RETENTION_DAYS),
+      [functionEnv.rawRequestRetentionDays]: String(rawRequestRetentionDays),
       [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
       [functionEnv.sqsEndpoint]: sqsEndpoint,
@@ -374,7 +377,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const rawRequests = new RequestStore(
       DynamoDBDocumentClient.from(dynamo.client),
       tableNameOf(requestsTable),
-      RAW_REQUEST_RETENTION_DAYS,
+      rawRequestRetentionDays,
     );
     const runtimeProxy = proxy;
 

@@ -120,7 +120,8 @@ function withoutRevisions(call: CallDetail) {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Requests kept two days: the hours a range can reach are then few, and a wide range is read quickly.
+  runtime = await startTestRuntime({ rawRequestRetentionDays: 2 });
 });
 
 afterAll(async () => {
