@@ -51,7 +51,7 @@ export class Alarms extends Construct {
       add(
         name,
         new cloudwatch.Alarm(this, `${name}DeadLetters`, {
-          alarmDescription: `The ${name} dead-letter queue holds messages: they are events not yet in the call state. Look at them, fix the cause, then redrive (README, "Redrive").`,
+          alarmDescription: `The ${name} dead-letter queue holds messages: they are events not yet in the call state. Look at them, fix the cause, then redrive (README, "Operating it").`,
           metric: queue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(1),
             statistic: 'Maximum',

@@ -89,6 +89,8 @@ export interface RuntimeOptions {
   /** The bearer token of the management API; a random one when absent. */
   readonly apiToken?: string | undefined;
   readonly historyTtlDays?: number;
+  /** How long webhooks' raw requests are kept (30 days when absent). */
+  readonly rawRequestRetentionDays?: number;
   readonly faults?: Faults;
   /** How often the sweeper runs; 0 turns it off (tests run it by hand). */
   readonly sweepIntervalMs?: number;
@@ -184,6 +186,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const log = options.log ?? (() => undefined);
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
+  const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
   const dynamo = options.dynamoEndpoint
     ? attachDynamo(options.dynamoEndpoint)
     : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
@@ -257,7 +260,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.stateQueueUrl]: queueUrl(queues.state),
       [functionEnv.historyTtlDays]: String(options.historyTtlDays ?? 90),
       [functionEnv.sessionRetentionDays]: '400',
-      [functionEnv.rawRequestRetentionDays]: String(RAW_REQUEST_RETENTION_DAYS),
+      [functionEnv.rawRequestRetentionDays]: String(rawRequestRetentionDays),
       [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
       [functionEnv.sqsEndpoint]: sqsEndpoint,
@@ -384,7 +387,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const rawRequests = new RequestStore(
       DynamoDBDocumentClient.from(dynamo.client),
       tableNameOf(requestsTable),
-      RAW_REQUEST_RETENTION_DAYS,
+      rawRequestRetentionDays,
     );
     const runtimeProxy = proxy;
 

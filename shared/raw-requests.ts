@@ -109,6 +109,8 @@ export function bodyOf(raw: Pick<RawRequest, 'body' | 'bodyEncoding'>): Buffer {
   return Buffer.from(raw.body, raw.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }
 
+const HOUR = 3_600_000;
+
 const options = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
 
 export class RequestStore {
@@ -175,40 +177,54 @@ export class RequestStore {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const lower = `rq_${from.getTime().toString(36).padStart(9, '0')}`;
     const upper = `rq_${to.getTime().toString(36).padStart(9, '0')}`;
-    for (
-      let hour = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate(), from.getUTCHours());
-      hour < to.getTime();
-      hour += 3_600_000
-    ) {
-      const batch: RawRequest[] = [];
-      for (let shard = 0; shard < REQUEST_SHARDS; shard++) {
-        let cursor: Record<string, unknown> | undefined;
-        do {
-          const page = await this.db.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
-              ExpressionAttributeNames: { '#pk': requestsTable.partitionKey, '#sk': requestsTable.sortKey },
-              ExpressionAttributeValues: {
-                ':pk': requestKeys.partition(connectionId, hourOf(new Date(hour)), shard),
-                ':lower': lower,
-                ':upper': upper,
-              },
-              ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            const expiresAt = item[requestsTable.ttlAttribute];
-            if (typeof expiresAt === 'number' && expiresAt <= nowSeconds) continue;
-            const raw = RawRequest.parse(item);
-            // BETWEEN is inclusive: `to` itself is not in [from, to).
-            if (Date.parse(raw.receivedAt) < to.getTime()) batch.push(raw);
-          }
-          cursor = page.LastEvaluatedKey;
-        } while (cursor);
-      }
+    // Only the hours that can hold a kept request are read, however wide the range: nothing older than the
+    // retention is kept, and nothing is received after now (an hour's grace for clocks). Each hour costs a
+    // query per shard, so a year's range, or one ending in 2099, would otherwise never seem to finish.
+    const start = Math.max(from.getTime(), now.getTime() - this.retentionDays * 86_400_000);
+    const end = Math.min(to.getTime(), now.getTime() + HOUR);
+    for (let hour = Math.floor(start / HOUR) * HOUR; hour < end; hour += HOUR) {
+      const shards = Array.from({ length: REQUEST_SHARDS }, (_, shard) =>
+        this.partitionBetween(
+          requestKeys.partition(connectionId, hourOf(new Date(hour)), shard),
+          lower,
+          upper,
+        ),
+      );
+      const batch = (await Promise.all(shards))
+        .flat()
+        .filter((item) => {
+          const expiresAt = item[requestsTable.ttlAttribute];
+          return typeof expiresAt !== 'number' || expiresAt > nowSeconds;
+        })
+        .map((item) => RawRequest.parse(item))
+        // BETWEEN is inclusive: `to` itself is not in [from, to).
+        .filter((raw) => Date.parse(raw.receivedAt) < to.getTime());
       batch.sort((a, b) => (a.requestId < b.requestId ? -1 : 1));
       yield* batch;
     }
+  }
+
+  /** The items of one partition (an hour's shard) with a sort key in [lower, upper]. */
+  private async partitionBetween(
+    partitionKey: string,
+    lower: string,
+    upper: string,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
+          ExpressionAttributeNames: { '#pk': requestsTable.partitionKey, '#sk': requestsTable.sortKey },
+          ExpressionAttributeValues: { ':pk': partitionKey, ':lower': lower, ':upper': upper },
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return items;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run redrive`: moves every message the local runtime's dead-letter queues hold back to the queue it
  * came from, where it is delivered again. On AWS the same is an SQS message move task per dead-letter
- * queue (README, "Dead letters and redrive").
+ * queue (README, "Operating it"; docs/reliability.md, "Redrive").
  */
 import { commandLine, main } from './cli';
 import { localTarget } from './local-target';

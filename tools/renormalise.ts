@@ -2,7 +2,7 @@
  * `npm run renormalise -- --connection ID --from ISO --to ISO [--dry-run]`: re-runs today's normaliser
  * over the raw requests the local runtime kept for one connection in [from, to) and publishes the events;
  * they fold over the old ones (same ids, a higher revision). On AWS the same is the Renormalise function
- * (README, "Renormalising kept requests").
+ * (README, "Operating it").
  */
 import * as z from 'zod';
 import { commandLine, main, UsageError } from './cli';

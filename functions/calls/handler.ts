@@ -77,7 +77,11 @@ async function listCalls(event: HttpEvent) {
     }
     const detail = await reader.get(sessionIdFor(query.connectionId, query.vendorSessionId), now);
     const session = detail?.session;
-    const fits = session && (!query.vendor || session.vendor === query.vendor);
+    // The other filters given with a lookup narrow it, as they would a listing.
+    const fits =
+      session &&
+      (!query.vendor || session.vendor === query.vendor) &&
+      (!query.tenantId || session.tenantId === query.tenantId);
     return jsonReply(200, { items: fits ? [session] : [], nextCursor: null });
   }
   if (!query.from || !query.to) throw new HttpError(400, 'invalid_request', HOW_TO_LIST);

@@ -114,7 +114,7 @@ export async function renormalise(
     pending = [];
   };
 
-  for await (const raw of deps.requests.between(connection.id, ask.from, ask.to)) {
+  for await (const raw of deps.requests.between(connection.id, ask.from, ask.to, deps.now())) {
     requests++;
     const routeMeta = adapter.meta.routes.find((candidate) => candidate.name === raw.route);
     const route = adapter.routes.find((candidate) => candidate.name === raw.route);

@@ -197,7 +197,11 @@ function replyOfResult(result: HttpResult): WebhookReply {
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
   );
-  return { status: result.statusCode ?? 200, headers, body: typeof result.body === 'string' ? result.body : '' };
+  return {
+    status: result.statusCode ?? 200,
+    headers,
+    body: typeof result.body === 'string' ? result.body : '',
+  };
 }
 
 /**

@@ -101,7 +101,9 @@ describe('a kill -9 of the local runtime', () => {
     const target = { baseUrl: second.url, apiToken: second.token };
     expect(await waitIdle(target, 120_000)).toBe(true);
     const verification = await verifyCalls({ ...target, calls: run.calls, waitMs: 5_000 });
-    expect(verification.mismatched.map((v) => `${v.call.index}: ${v.diff.join('; ')}`)).toEqual([]);
+    // A call whose IVR turn got the fallback (a busy machine) follows no script: not compared, but kept.
+    const scripted = verification.mismatched.filter((v) => v.call.fallbacks.length === 0);
+    expect(scripted.map((v) => `${v.call.index}: ${v.diff.join('; ')}`)).toEqual([]);
     const persistence = await checkPersisted({ ...target, calls: run.calls, deliveries: run.deliveries });
     expect(persistence.lost.map((l) => l.why)).toEqual([]);
     expect(persistence.persisted).toBeGreaterThan(100);
