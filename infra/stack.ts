@@ -3,7 +3,8 @@
  * a custom EventBridge bus (with an outbox for what the bus does not take in time), a rule that folds them
  * into DynamoDB one session at a time, raw requests kept for renormalising, a sweeper for calls the vendor
  * went silent on, the IAM-protected management and read API, and the alarms on every way an event could be
- * lost. Tables, routes, the rule pattern and the vendor list all come from shared/ and the vendor catalog.
+ * lost. Tables, routes and the rule pattern come from shared/, the vendors from the vendor list
+ * (functions/vendors/vendors.ts), of which the stack reads metadata only: it bundles each vendor's entry.
  */
 import {
   CfnElement,
@@ -29,12 +30,12 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { vendorCatalog, vendorEntry } from '../functions/vendors/catalog';
-import type { VendorMeta } from '../functions/vendors/meta';
+import { httpRoutesOf, type VendorMeta } from '../functions/vendors/meta';
+import { handlerEntryOf, vendorList } from '../functions/vendors/vendors';
 import { functionEnv } from '../shared/config';
-import { callEventContract } from '../shared/events';
+import { callEventContract, type VendorId } from '../shared/events';
 import { rawRequestContract } from '../shared/raw-requests';
-import { hookRoutePath, type ManagementFunction, managementRoutes } from '../shared/routes';
+import { type ManagementFunction, managementRoutes } from '../shared/routes';
 import {
   callsTable,
   connectionsTable,
@@ -113,7 +114,7 @@ export class CallhooksStack extends Stack {
   readonly alarms: Alarms;
   readonly analytics: Analytics;
   /** By vendor id. */
-  readonly vendorFunctions: ReadonlyMap<string, CallhooksFunction>;
+  readonly vendorFunctions: ReadonlyMap<VendorId, CallhooksFunction>;
 
   constructor(scope: Construct, id: string, props: CallhooksStackProps) {
     super(scope, id, props);
@@ -242,11 +243,11 @@ export class CallhooksStack extends Stack {
 
     // --- Functions -----------------------------------------------------------------------------------------
 
-    const vendorFunctions = new Map<string, CallhooksFunction>();
-    for (const vendor of vendorCatalog) {
+    const vendorFunctions = new Map<VendorId, CallhooksFunction>();
+    for (const { meta: vendor } of vendorList) {
       const fn = new CallhooksFunction(this, `Vendor${constructName(vendor.id)}`, {
         ...functionDefaults,
-        entry: vendorEntry(vendor.id),
+        entry: handlerEntryOf(vendor.id),
         description: `${vendor.displayName} webhooks: authenticate, normalise, record durably, answer`,
         timeout: Duration.seconds(vendor.timeoutSeconds),
         memorySize: answersLiveCalls(vendor) ? LIVE_CALL_MEMORY_MB : DEFAULT_MEMORY_MB,
@@ -405,14 +406,14 @@ export class CallhooksStack extends Stack {
     }
 
     const noAuthorizer = new apigw.HttpNoneAuthorizer();
-    for (const vendor of vendorCatalog) {
+    for (const { meta: vendor } of vendorList) {
       const fn = vendorFunctions.get(vendor.id);
       if (!fn) throw new Error(`No function for vendor ${vendor.id}`);
       const integration = new HttpLambdaIntegration(`Vendor${constructName(vendor.id)}Integration`, fn);
-      for (const route of vendor.routes) {
+      for (const { method, path } of httpRoutesOf(vendor)) {
         const httpRoutes = this.api.addRoutes({
-          path: hookRoutePath(vendor.id, route.path),
-          methods: route.methods.map((method) => apigw.HttpMethod[method]),
+          path,
+          methods: [apigw.HttpMethod[method]],
           integration,
           authorizer: noAuthorizer,
         });
@@ -442,7 +443,7 @@ export class CallhooksStack extends Stack {
       removalPolicy,
       deadLetterQueues: this.deadLetterQueues,
       outbox: this.outbox,
-      vendors: vendorCatalog.map((vendor) => vendor.id),
+      vendors: vendorList.map((vendor) => vendor.meta.id),
     });
 
     // --- Outputs -------------------------------------------------------------------------------------------

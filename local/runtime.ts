@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { httpRoutesOf, type VendorMeta } from '../functions/vendors/meta';
+import { vendorList } from '../functions/vendors/vendors';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
@@ -139,6 +141,18 @@ interface Target {
   readonly timeoutSeconds: number;
   readonly auth: 'bearer' | 'none';
   readonly invoke: HttpLambda;
+}
+
+/** Every webhook route of every vendor of the list, as the CDK stack creates them, to its vendor's target. */
+export async function vendorRoutes<T>(
+  targetOf: (vendor: VendorMeta) => T | Promise<T>,
+): Promise<LocalRoute<T>[]> {
+  const routes: LocalRoute<T>[] = [];
+  for (const { meta } of vendorList) {
+    const target = await targetOf(meta);
+    for (const { method, path } of httpRoutesOf(meta)) routes.push({ method, path, target });
+  }
+  return routes;
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -351,25 +365,20 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         target: { name: `callhooks-${route.function}`, timeoutSeconds: 10, auth: 'bearer', invoke },
       });
     }
-    const { vendorRegistry } = await import('../functions/vendors/registry');
-    const { hookRoutePath } = await import('../shared/routes');
-    for (const vendor of vendorRegistry) {
-      const invoke = await vendor.load();
-      for (const route of vendor.meta.routes) {
-        for (const method of route.methods) {
-          routes.push({
-            method,
-            path: hookRoutePath(vendor.meta.id, route.path),
-            target: {
-              name: `callhooks-${vendor.meta.id}`,
-              timeoutSeconds: vendor.meta.timeoutSeconds,
-              auth: 'none',
-              invoke,
-            },
-          });
-        }
-      }
-    }
+    // Each vendor's adapter, wired as its Lambda entry (functions/vendors/<vendor>/handler.ts) wires it.
+    const { adapterOf } = await import('../functions/vendors/code');
+    const { createWebhookHandler } = await import('../functions/vendors/webhook');
+    routes.push(
+      ...(await vendorRoutes(async (vendor): Promise<Target> => {
+        const adapter = await adapterOf(vendor.id);
+        return {
+          name: `callhooks-${vendor.id}`,
+          timeoutSeconds: vendor.timeoutSeconds,
+          auth: 'none',
+          invoke: adapter.open((typed) => createWebhookHandler(typed)),
+        };
+      })),
+    );
 
     const currentQueues = queues;
     const currentDeadLetters = deadLetterQueues;

@@ -6,6 +6,11 @@ import * as z from 'zod';
 
 export const SCHEMA_VERSION = 1;
 
+/**
+ * The vendors an event may come from: part of the contract (consumers filter on `vendor`), so it lives here,
+ * where nothing of functions/ is imported. The vendor list (functions/vendors/vendors.ts) has one entry per
+ * id, and the compiler holds the two to the same ids.
+ */
 export const vendorIds = ['8x8', 'messagebird', 'huawei-odfs', 'ringcentral', 'focalscope'] as const;
 export const VendorId = z.enum(vendorIds);
 export type VendorId = z.infer<typeof VendorId>;

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { vendorCatalog } from '../functions/vendors/catalog';
+import { vendorEntryOf } from '../functions/vendors/vendors';
 import type { VendorId } from '../shared/events';
 import { sessionIdFor } from '../shared/ids';
 import { hookUrl } from '../shared/routes';
@@ -80,8 +80,7 @@ function namedConnection(
   target: string,
   values: Readonly<Record<string, string | boolean | undefined>>,
 ): Connection {
-  const meta = vendorCatalog.find((m) => m.id === vendor);
-  if (!meta) throw new UsageError(`no vendor ${vendor}`);
+  const { meta } = vendorEntryOf(vendor);
   const secret = typeof values.secret === 'string' ? values.secret : '';
   const token = secret.startsWith('http') ? (secret.split('/').pop() ?? '') : secret;
   if (vendor === 'focalscope' && !token)

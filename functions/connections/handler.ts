@@ -23,8 +23,8 @@ import {
 import { randomId } from '../../shared/ids';
 import { createLogger, type HttpEvent, httpHandler } from '../../shared/middleware';
 import { hookUrl } from '../../shared/routes';
-import { vendorConnections } from '../vendors/connections';
 import type { VendorMeta } from '../vendors/meta';
+import { vendorEntryOf } from '../vendors/vendors';
 
 const CreateConnection = z
   .object({
@@ -77,7 +77,7 @@ export function webhookUrlsOf(
 }
 
 function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Readonly<Record<string, string>>) {
-  const vendor = vendorConnections[record.vendor];
+  const { meta } = vendorEntryOf(record.vendor);
   return {
     id: record.id,
     vendor: record.vendor,
@@ -86,7 +86,7 @@ function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Reado
     createdAt: record.createdAt,
     ...(record.answerDeadlineMs !== undefined ? { answerDeadlineMs: record.answerDeadlineMs } : {}),
     settings: record.settings,
-    webhookUrls: vendor ? webhookUrlsOf(vendor.meta, baseUrl, record.id, urlParams) : {},
+    webhookUrls: webhookUrlsOf(meta, baseUrl, record.id, urlParams),
   };
 }
 
@@ -94,10 +94,9 @@ async function createConnection(event: HttpEvent) {
   const body = rawBody(event);
   assertBodySize(body);
   const input = validate(CreateConnection, parseJson(body), 'Connection');
-  const vendor = vendorConnections[input.vendor];
-  if (!vendor) throw new HttpError(400, 'unsupported_vendor', `Vendor ${input.vendor} is not supported yet.`);
-  const sealed = vendor.connection.sealAuth(input.auth);
-  const connectionSettings = vendor.connection.settings.safeParse(input.settings ?? {});
+  const { connection } = vendorEntryOf(input.vendor);
+  const sealed = connection.sealAuth(input.auth);
+  const connectionSettings = connection.settings.safeParse(input.settings ?? {});
   const issues = [
     ...(sealed.ok ? [] : prefixIssues('auth', issuesOf(sealed.error))),
     ...(connectionSettings.success ? [] : prefixIssues('settings', issuesOf(connectionSettings.error))),

@@ -12,7 +12,7 @@ import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';
 import { EventPublisher } from '../../shared/publish';
 import { RequestStore } from '../../shared/raw-requests';
-import { adapterOf } from '../vendors/adapters';
+import { adapterOf } from '../vendors/code';
 import { type RenormaliseResult, renormalise } from './renormalise';
 
 const config = loadConfig(

@@ -11,7 +11,7 @@ import type { CallEvent } from '../../shared/events';
 import type { EventPublisher } from '../../shared/publish';
 import { bodyOf, type RawRequest, type RequestStore } from '../../shared/raw-requests';
 import { type HttpMethod, hookRoutePath } from '../../shared/routes';
-import type { CallControl, VendorAdapter, WebhookRequest } from '../vendors/adapter';
+import type { CallControl, SomeVendorAdapter, VendorAdapter, WebhookRequest } from '../vendors/adapter';
 import { finaliseEvents } from '../vendors/finalise';
 import { parseQuery, routeContextOf } from '../vendors/webhook';
 
@@ -35,7 +35,7 @@ export interface RenormaliseDependencies {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly publisher: EventPublisher;
-  readonly adapterOf: (vendor: ConnectionRecord['vendor']) => Promise<VendorAdapter<unknown, unknown>>;
+  readonly adapterOf: (vendor: ConnectionRecord['vendor']) => Promise<SomeVendorAdapter>;
   readonly now: () => Date;
 }
 
@@ -95,6 +95,16 @@ export async function renormalise(
   const connection = await deps.connections.get(ask.connectionId);
   if (!connection) throw new Error(`no connection ${ask.connectionId}`);
   const adapter = await deps.adapterOf(connection.vendor);
+  return adapter.open((typed) => renormaliseWith(typed, connection, deps, ask));
+}
+
+/** Renormalising one connection, with its vendor's adapter as that vendor's own Lambda sees it. */
+async function renormaliseWith<Secrets, Settings>(
+  adapter: VendorAdapter<Secrets, Settings>,
+  connection: ConnectionRecord,
+  deps: RenormaliseDependencies,
+  ask: RenormaliseRequest,
+): Promise<RenormaliseResult> {
   const revision = deps.now().getTime();
   const skipped: { requestId: string; reason: string }[] = [];
   let requests = 0;

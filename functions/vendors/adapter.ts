@@ -280,3 +280,19 @@ export interface VendorAdapter<Secrets, Settings> {
   readonly connection: ConnectionKind<Secrets, Settings>;
   readonly routes: readonly VendorRoute<Secrets, Settings>[];
 }
+
+/**
+ * An adapter of some vendor, with its secrets and settings types kept inside rather than erased: code that
+ * works across vendors (renormalising, the local runtime) opens it with a function generic in both, which
+ * then sees one vendor's adapter exactly as that vendor's own Lambda does.
+ */
+export interface SomeVendorAdapter {
+  readonly meta: VendorMeta;
+  open<R>(use: <Secrets, Settings>(adapter: VendorAdapter<Secrets, Settings>) => R): R;
+}
+
+export function someVendorAdapter<Secrets, Settings>(
+  adapter: VendorAdapter<Secrets, Settings>,
+): SomeVendorAdapter {
+  return { meta: adapter.meta, open: (use) => use(adapter) };
+}

@@ -5,7 +5,7 @@
  */
 import type { RenderRules } from '../../shared/call-control/steps';
 import type { VendorId } from '../../shared/events';
-import type { HttpMethod } from '../../shared/routes';
+import { type HttpMethod, hookRoutePath } from '../../shared/routes';
 
 export interface VendorRouteMeta {
   /** Name of the route within the vendor (handlers key their route table by it). */
@@ -55,4 +55,18 @@ export function defineVendor<const M extends VendorMeta>(meta: M): M {
     names.add(route.name);
   }
   return meta;
+}
+
+/** One HTTP route of a vendor as API Gateway keys it: one method, the full path (`/v1/hooks/8x8/{connectionId}`). */
+export interface VendorHttpRoute {
+  readonly route: VendorRouteMeta;
+  readonly method: HttpMethod;
+  readonly path: string;
+}
+
+/** A vendor's HTTP routes, one per method: the CDK stack, the local runtime and the wiring key them alike. */
+export function httpRoutesOf(meta: VendorMeta): VendorHttpRoute[] {
+  return meta.routes.flatMap((route) =>
+    route.methods.map((method) => ({ route, method, path: hookRoutePath(meta.id, route.path) })),
+  );
 }

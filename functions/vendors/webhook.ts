@@ -35,9 +35,9 @@ import {
 import {
   FALLBACK_HEADER,
   type HttpMethod,
-  hookRoutePath,
   onPublicBase,
   REQUEST_ID_HEADER,
+  routeKey,
 } from '../../shared/routes';
 import { ControlReader, type DecideDependencies, decide } from '../call-control/decide';
 import { DeciderClient } from '../call-control/decider';
@@ -54,7 +54,7 @@ import type {
 } from './adapter';
 import { ConnectionCache, raceAbort } from './connection-cache';
 import { finaliseEvents } from './finalise';
-import type { VendorRouteMeta } from './meta';
+import { httpRoutesOf, type VendorRouteMeta } from './meta';
 import { type Recorded, type RecorderDependencies, record } from './record';
 
 export interface WebhookDependencies extends RecorderDependencies {
@@ -256,13 +256,12 @@ export function callControlFor(
 /** A vendor's routes by route key, as API Gateway names them. */
 export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Settings>) {
   const routes = new Map<string, { route: VendorRoute<Secrets, Settings>; routeMeta: VendorRouteMeta }>();
-  for (const routeMeta of adapter.meta.routes) {
+  for (const httpRoute of httpRoutesOf(adapter.meta)) {
+    const routeMeta = httpRoute.route;
     const route = adapter.routes.find((candidate) => candidate.name === routeMeta.name);
     if (!route)
       throw new Error(`${adapter.meta.id}: route ${routeMeta.name} has metadata but no implementation`);
-    for (const method of routeMeta.methods) {
-      routes.set(`${method} ${hookRoutePath(adapter.meta.id, routeMeta.path)}`, { route, routeMeta });
-    }
+    routes.set(routeKey(httpRoute), { route, routeMeta });
   }
   return routes;
 }

@@ -4,28 +4,97 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ASSET_RESOURCE_METADATA_PATH_KEY } from 'aws-cdk-lib/cx-api';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { vendors } from '../../functions/vendors/vendors';
+import type { CallhooksFunction } from '../../infra/function';
+import type { CallhooksStack } from '../../infra/stack';
 import { functionEnv } from '../../shared/config';
 import { functionsOf, logicalIdOf, synth } from './synth';
 
 /** Well under the ~1 MB where bundle size starts to cost cold-start time (reference/performance.md). */
 const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
 
+const MetafileInput = z.object({
+  imports: z.array(z.object({ path: z.string(), external: z.boolean().optional() })),
+});
 const EsbuildMetafile = z.object({
+  inputs: z.record(z.string(), MetafileInput),
   outputs: z.record(
     z.string(),
     z.object({ inputs: z.record(z.string(), z.object({ bytesInOutput: z.number() })) }),
   ),
 });
 
-/** The source files that contribute bytes to the bundle (esbuild lists tree-shaken files too, with 0 bytes). */
-function bundledInputs(metafilePath: string): string[] {
+/** What esbuild put in one function's bundle: its source files, and what imports what among them. */
+interface Bundle {
+  /** The source files that contribute bytes (esbuild lists tree-shaken files too, with 0 bytes). */
+  readonly inputs: ReadonlySet<string>;
+  readonly imports: ReadonlyMap<string, readonly string[]>;
+}
+
+function bundleOf(metafilePath: string): Bundle {
   const metafile = EsbuildMetafile.parse(JSON.parse(readFileSync(metafilePath, 'utf8')));
-  return Object.values(metafile.outputs).flatMap((output) =>
+  const inputs = Object.values(metafile.outputs).flatMap((output) =>
     Object.entries(output.inputs)
       .filter(([, input]) => input.bytesInOutput > 0)
       .map(([file]) => file),
+  );
+  const imports = Object.entries(metafile.inputs).map(
+    ([file, input]) => [file, input.imports.filter((i) => !i.external).map((i) => i.path)] as const,
+  );
+  return { inputs: new Set(inputs), imports: new Map(imports) };
+}
+
+// --- What of the vendors a bundle holds --------------------------------------------------------------------
+
+const VENDORS_DIR = 'functions/vendors/';
+/** The vendor list and the vendors' code loaded on demand (functions/vendors/vendors.ts, code.ts). */
+const VENDOR_LIST = `${VENDORS_DIR}vendors.ts`;
+const VENDOR_LOADERS = `${VENDORS_DIR}code.ts`;
+/** The webhook wiring every vendor Lambda runs. */
+const WEBHOOK_WIRING = `${VENDORS_DIR}webhook.ts`;
+/** A vendor's adapter, its Lambda entry and its renderer: code only its own Lambda (or renormalising) needs. */
+const VENDOR_CODE_FILES = ['index.ts', 'handler.ts', 'render.ts'] as const;
+/** A vendor's light modules, all the connections API may hold of it (with what they import). */
+const VENDOR_LIGHT_FILES = ['meta.ts', 'connection.ts'] as const;
+
+/** The files of vendor folders in a bundle, by vendor (`functions/vendors/<vendor>/<file>`). */
+function vendorFilesOf(bundle: Bundle): Map<string, Set<string>> {
+  const byVendor = new Map<string, Set<string>>();
+  for (const input of bundle.inputs) {
+    const match = /^functions\/vendors\/([^/]+)\/(.+)$/.exec(input);
+    if (!match?.[1] || !match[2]) continue;
+    const files = byVendor.get(match[1]) ?? new Set<string>();
+    files.add(match[2]);
+    byVendor.set(match[1], files);
+  }
+  return byVendor;
+}
+
+/** The bundled files of vendor folders that no vendor's light module imports, directly or not. */
+function beyondLightModules(bundle: Bundle): string[] {
+  const reached = new Set<string>();
+  const pending = [...bundle.inputs].filter((input) =>
+    VENDOR_LIGHT_FILES.some((file) => input.startsWith(VENDORS_DIR) && input.endsWith(`/${file}`)),
+  );
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (reached.has(file)) continue;
+    reached.add(file);
+    pending.push(...(bundle.imports.get(file) ?? []));
+  }
+  return [...vendorFilesOf(bundle)].flatMap(([vendor, files]) =>
+    [...files].map((file) => `${VENDORS_DIR}${vendor}/${file}`).filter((input) => !reached.has(input)),
+  );
+}
+
+/** Vendor code (an adapter, a Lambda entry, a renderer, the wiring, the loaders) in a bundle. */
+function vendorCodeIn(bundle: Bundle): string[] {
+  return [...bundle.inputs].filter(
+    (input) =>
+      input === WEBHOOK_WIRING ||
+      input === VENDOR_LOADERS ||
+      (/^functions\/vendors\/[^/]+\//.test(input) && VENDOR_CODE_FILES.some((f) => input.endsWith(`/${f}`))),
   );
 }
 
@@ -70,28 +139,113 @@ describe('bundling', () => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'callhooks-cdk-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles every function with the local esbuild into a small ESM asset', { timeout: 180_000 }, () => {
-    // Prepare + Act: synthesising the template runs esbuild for every function.
-    const { stack, template } = synth({ bundling: true, outdir });
-    const resources = template.toJSON().Resources;
-
-    // Assess
-    for (const [name, fn] of functionsOf(stack)) {
+  // Synthesising the template runs esbuild for every function, once for every test below.
+  let stack: CallhooksStack;
+  const assets = new Map<CallhooksFunction, { readonly bundle: string; readonly contents: Bundle }>();
+  beforeAll(() => {
+    const synthesized = synth({ bundling: true, outdir });
+    stack = synthesized.stack;
+    const resources = synthesized.template.toJSON().Resources;
+    for (const [, fn] of functionsOf(stack)) {
       const metadata = z
         .object({ [ASSET_RESOURCE_METADATA_PATH_KEY]: z.string() })
         .parse(resources[logicalIdOf(fn)].Metadata);
       const assetDir = path.join(outdir, metadata[ASSET_RESOURCE_METADATA_PATH_KEY]);
-      const bundle = path.join(assetDir, 'index.mjs');
+      assets.set(fn, {
+        bundle: path.join(assetDir, 'index.mjs'),
+        contents: bundleOf(path.join(assetDir, 'index.meta.json')),
+      });
+    }
+  }, 240_000);
+
+  const assetOf = (fn: CallhooksFunction) => {
+    const asset = assets.get(fn);
+    if (!asset) throw new Error(`no asset for ${fn.node.path}`);
+    return asset;
+  };
+  const contentsOf = (fn: CallhooksFunction) => assetOf(fn).contents;
+
+  it('bundles every function with the local esbuild into a small ESM asset', { timeout: 60_000 }, () => {
+    for (const [name, fn] of functionsOf(stack)) {
+      // Act
+      const { bundle, contents } = assetOf(fn);
+
+      // Assess
       expect(existsSync(bundle), `${name}: ${bundle}`).toBe(true);
       expect(statSync(bundle).size, `${name}: bundle bytes`).toBeLessThan(MAX_BUNDLE_BYTES);
       expect(existsSync(`${bundle}.map`), `${name}: source map`).toBe(true);
       // The ESM bundle loads (the banner's `require` serves the CommonJS parts) and exports the handler.
       expect(handlerTypeOf(bundle), `${name}: handler`).toBe('function');
-      // zod's locales come in with `import { z } from 'zod'`: ~450 KB nobody reads.
-      const inputs = bundledInputs(path.join(assetDir, 'index.meta.json'));
+      // zod's locales come in with `import { z } from 'zod'`: ~450 KB nobody reads. (Where modules are
+      // imported lazily, as the renormaliser's adapters are, a few bytes of their index stay: no locale.)
       expect(
-        inputs.filter((input) => /zod\/.*locales\/(?!en\.)/.test(input)),
+        [...contents.inputs].filter((input) => /zod\/.*locales\/(?!en\.|index\.)/.test(input)),
         `${name}: zod locales`,
+      ).toEqual([]);
+    }
+  });
+
+  it("gives each vendor's function its own vendor's adapter and entry, and nothing of another vendor", () => {
+    for (const [vendor, fn] of stack.vendorFunctions) {
+      // Act
+      const contents = contentsOf(fn);
+      const files = vendorFilesOf(contents);
+
+      // Assess
+      expect([...files.keys()], vendor).toEqual([vendor]);
+      expect([...(files.get(vendor) ?? [])], vendor).toEqual(
+        expect.arrayContaining(['meta.ts', 'connection.ts', 'index.ts', 'handler.ts']),
+      );
+      // Neither the list (every vendor's connection spec) nor the loaders (every vendor's adapter).
+      expect(contents.inputs.has(VENDOR_LIST), vendor).toBe(false);
+      expect(contents.inputs.has(VENDOR_LOADERS), vendor).toBe(false);
+    }
+  });
+
+  it("gives the connections API and the sweeper the list's light modules of every vendor, no vendor code", () => {
+    for (const [name, fn] of [
+      ['connections', stack.connectionsFunction],
+      ['sweeper', stack.sweeperFunction],
+    ] as const) {
+      // Act
+      const contents = contentsOf(fn);
+      const files = vendorFilesOf(contents);
+
+      // Assess: each vendor's meta.ts and connection.ts (and what they import), nothing more of it.
+      expect([...files.keys()].sort(), name).toEqual(Object.keys(vendors).sort());
+      for (const [vendor, ofVendor] of files) {
+        expect([...ofVendor], `${name} ${vendor}`).toEqual(expect.arrayContaining([...VENDOR_LIGHT_FILES]));
+      }
+      expect(beyondLightModules(contents), name).toEqual([]);
+      expect(vendorCodeIn(contents), name).toEqual([]);
+    }
+  });
+
+  it("gives the renormaliser every vendor's adapter, and no vendor's Lambda entry", () => {
+    // Act
+    const contents = contentsOf(stack.renormaliseFunction);
+
+    // Assess
+    const files = vendorFilesOf(contents);
+    expect([...files.keys()].sort()).toEqual(Object.keys(vendors).sort());
+    for (const [vendor, ofVendor] of files) {
+      expect(ofVendor.has('index.ts'), vendor).toBe(true);
+      expect(ofVendor.has('handler.ts'), vendor).toBe(false);
+    }
+  });
+
+  it('gives every other function nothing of the vendors', () => {
+    const vendorAware = new Set<CallhooksFunction>([
+      ...stack.vendorFunctions.values(),
+      stack.connectionsFunction,
+      stack.sweeperFunction,
+      stack.renormaliseFunction,
+    ]);
+    for (const [name, fn] of functionsOf(stack)) {
+      if (vendorAware.has(fn)) continue;
+      expect(
+        [...contentsOf(fn).inputs].filter((input) => input.startsWith(VENDORS_DIR)),
+        name,
       ).toEqual([]);
     }
   });

@@ -4,10 +4,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { vendorCatalog } from '../../functions/vendors/catalog';
+import { vendorList, vendors } from '../../functions/vendors/vendors';
 import type { CallhooksFunction } from '../../infra/function';
 import { functionEnv } from '../../shared/config';
-import { callEventContract } from '../../shared/events';
+import { callEventContract, type VendorId } from '../../shared/events';
 import { rawRequestContract } from '../../shared/raw-requests';
 import { hookRoutePath, managementRoutes, routeKey } from '../../shared/routes';
 import {
@@ -31,13 +31,14 @@ const config = z
   .object({ logRetentionDays: z.number(), historyTtlDays: z.number(), sessionRetentionDays: z.number() })
   .parse(cdkJsonContext().callhooks);
 
-function vendorFunction(vendorId: string): CallhooksFunction {
+function vendorFunction(vendorId: VendorId): CallhooksFunction {
   const fn = stack.vendorFunctions.get(vendorId);
   if (!fn) throw new Error(`no function for vendor ${vendorId}`);
   return fn;
 }
 
 const allFunctions = functionsOf(stack);
+const vendorMetas = vendorList.map((vendor) => vendor.meta);
 
 function resource(
   logicalId: string,
@@ -107,7 +108,7 @@ describe('HTTP API', () => {
         function: logicalIdOf(managementFunctions[route.function]),
       };
     }
-    for (const vendor of vendorCatalog) {
+    for (const vendor of vendorMetas) {
       for (const route of vendor.routes) {
         for (const method of route.methods) {
           expected[routeKey({ method, path: hookRoutePath(vendor.id, route.path) })] = {
@@ -296,7 +297,7 @@ describe('state fold', () => {
 
 describe('durable accept', () => {
   it('lets every vendor function hold what the bus or the requests table did not take in the outbox', () => {
-    for (const vendor of vendorCatalog) {
+    for (const vendor of vendorMetas) {
       const fn = vendorFunction(vendor.id);
       expect(canSendTo(fn, logicalIdOf(stack.outbox)), vendor.id).toBe(true);
       expect(environmentOf(fn)[functionEnv.outboxQueueUrl], vendor.id).toEqual({
@@ -373,7 +374,7 @@ describe('alarms', () => {
     const expressions = alarms().flatMap((alarm) => alarm.Metrics ?? []);
     const named = JSON.stringify(expressions);
     for (const metric of ['EventsUnrecorded', 'EventsToOutbox', 'WebhooksRetryLater']) {
-      for (const vendor of vendorCatalog)
+      for (const vendor of vendorMetas)
         expect(named, `${metric} ${vendor.id}`).toMatch(
           new RegExp(`${metric}.*${vendor.id}|${vendor.id}.*${metric}`),
         );
@@ -398,6 +399,10 @@ describe('alarms', () => {
 });
 
 describe('functions', () => {
+  it('are one per vendor of the list, and no other vendor (bundling.test.ts checks what each bundles)', () => {
+    expect([...stack.vendorFunctions.keys()]).toEqual(Object.keys(vendors));
+  });
+
   it('are all Node.js 24 on arm64, traced, with an explicit log group with retention', () => {
     // Prepare
     const ours = allFunctions.map(([, fn]) => logicalIdOf(fn)).sort();
@@ -428,7 +433,7 @@ describe('functions', () => {
   });
 
   it('give each vendor its timeout, and live-call memory when it answers calls', () => {
-    for (const vendor of vendorCatalog) {
+    for (const vendor of vendorMetas) {
       // Act
       const props = resource(logicalIdOf(vendorFunction(vendor.id))).Properties;
 
@@ -444,7 +449,7 @@ describe('functions', () => {
     const connections = { Ref: logicalIdOf(stack.connectionsTable) };
     const bus = { Ref: logicalIdOf(stack.eventBus) };
     const expected: ReadonlyArray<readonly [CallhooksFunction, Record<string, unknown>]> = [
-      ...vendorCatalog.map(
+      ...vendorMetas.map(
         (vendor) =>
           [
             vendorFunction(vendor.id),
@@ -561,7 +566,7 @@ describe('IAM', () => {
       .flatMap((s) => s.actions);
 
   it('lets vendor functions publish, read their connection, keep scratch state and raw requests, and never touch calls', () => {
-    for (const vendor of vendorCatalog) {
+    for (const vendor of vendorMetas) {
       // Act
       const fn = vendorFunction(vendor.id);
       const statements = roleStatements(template, roleOf(fn));

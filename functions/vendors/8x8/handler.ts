@@ -1,4 +1,7 @@
-/** Lambda entry for 8x8 webhooks. */
+/**
+ * Lambda entry for 8x8 webhooks: the webhook wiring over the adapter. The CDK stack bundles
+ * this file (`handlerEntryOf`, ../vendors.ts); the local runtime wires the adapter the same way.
+ */
 import { createWebhookHandler } from '../webhook';
 import { eightByEight } from './index';
 

@@ -1,4 +1,7 @@
-/** Lambda entry for MessageBird webhooks. */
+/**
+ * Lambda entry for MessageBird webhooks: the webhook wiring over the adapter. The CDK stack bundles
+ * this file (`handlerEntryOf`, ../vendors.ts); the local runtime wires the adapter the same way.
+ */
 import { createWebhookHandler } from '../webhook';
 import { messageBird } from './index';
 

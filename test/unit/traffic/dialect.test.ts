@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhook as parseEightByEight } from '../../../functions/vendors/8x8/index';
 import { normalise as normaliseEightByEight } from '../../../functions/vendors/8x8/normalise';
-import { vendorConnections } from '../../../functions/vendors/connections';
 import { parseWebhook as parseFocalScope } from '../../../functions/vendors/focalscope/index';
 import { vendorIdsOf } from '../../../functions/vendors/focalscope/normalise';
 import { parseDialogRequest } from '../../../functions/vendors/huawei-odfs/index';
@@ -15,6 +14,7 @@ import { parseEvents } from '../../../functions/vendors/messagebird/index';
 import { normalise as normaliseMessageBird } from '../../../functions/vendors/messagebird/normalise';
 import { parseNotification } from '../../../functions/vendors/ringcentral/index';
 import { normalise as normaliseRingCentral } from '../../../functions/vendors/ringcentral/normalise';
+import { vendorEntryOf } from '../../../functions/vendors/vendors';
 import { parseQuery } from '../../../functions/vendors/webhook';
 import type { VendorId } from '../../../shared/events';
 import { type CallPlan, planCalls, vendorTraffic, type WireRequest } from '../../../tools/traffic';
@@ -112,14 +112,14 @@ describe('the connections the traffic asks for', () => {
   it.each(Object.values(vendorTraffic).map((t) => t.vendor))(
     '%s: auth and settings pass the vendor’s connection spec',
     (vendor) => {
-      const spec = vendorConnections[vendor];
+      const { connection } = vendorEntryOf(vendor);
       const { body } = vendorTraffic[vendor].newConnection('test', 'tenant');
 
-      const sealed = spec?.connection.sealAuth(body.auth);
-      const settings = spec?.connection.settings.safeParse(body.settings ?? {});
+      const sealed = connection.sealAuth(body.auth);
+      const settings = connection.settings.safeParse(body.settings ?? {});
 
-      expect(sealed?.ok).toBe(true);
-      expect(settings?.success, JSON.stringify(settings?.error?.issues)).toBe(true);
+      expect(sealed.ok).toBe(true);
+      expect(settings.success, JSON.stringify(settings.error?.issues)).toBe(true);
     },
   );
 });

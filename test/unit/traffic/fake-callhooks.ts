@@ -4,7 +4,7 @@
  * as it arrived, named by the x-callhooks-request-id it answered with.
  */
 import * as z from 'zod';
-import { vendorCatalog } from '../../../functions/vendors/catalog';
+import { vendorEntryOf } from '../../../functions/vendors/vendors';
 import { VendorId } from '../../../shared/events';
 import { hookUrl } from '../../../shared/routes';
 import type { Transport } from '../../../tools/traffic';
@@ -69,9 +69,9 @@ export function fakeCallhooks(override: Override = () => undefined) {
     if (new URL(url).pathname === '/v1/connections') {
       const { vendor } = CreateBody.parse(JSON.parse(request.body));
       const id = `con_fake${++connections}`;
-      const meta = vendorCatalog.find((m) => m.id === vendor);
+      const { meta } = vendorEntryOf(vendor);
       const webhookUrls = Object.fromEntries(
-        Object.entries(meta?.webhookUrls ?? {}).map(([name, path]) => [
+        Object.entries(meta.webhookUrls).map(([name, path]) => [
           name,
           hookUrl(BASE, vendor, id, path, { token: 'url-token' }),
         ]),
