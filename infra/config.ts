@@ -6,6 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import * as z from 'zod';
+import { LambdaFunctionArn } from '../shared/call-control/records';
 
 export const CONFIG_CONTEXT_KEY = 'callhooks';
 
@@ -35,6 +36,11 @@ export const StackConfig = z
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
     /** The public base URL vendors call (a custom domain); without it functions derive it from the request. */
     publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    /**
+     * The Lambda functions numbers and connections may name as their decider: the functions that answer
+     * live calls may invoke these and no others (none by default).
+     */
+    deciderFunctionArns: z.array(LambdaFunctionArn).max(50).default([]),
     /** How often the sweeper looks for calls the vendor went silent on. */
     sweepIntervalMinutes: z.number().int().min(1).max(60).default(5),
     /**

@@ -18,6 +18,7 @@ import { functionEnv } from '../shared/config';
 import {
   callsTable,
   connectionsTable,
+  controlTable,
   requestsTable,
   scratchTable,
   type TableDefinition,
@@ -110,8 +111,13 @@ export class CallhooksFunction extends NodejsFunction {
 
 /** How a function uses the calls table. */
 export type CallsTableAccess = 'read' | 'fold' | 'sweep';
-/** How a function uses the connections table: vendors read one; the connections API manages them. */
-export type ConnectionsTableAccess = 'read' | 'manage';
+/**
+ * How a function uses the connections table: vendors read one; the connections API manages them; the
+ * call-control API reads one and lists a tenant's.
+ */
+export type ConnectionsTableAccess = 'read' | 'manage' | 'readTenant';
+/** How a function uses the control table: live calls read it; the call-control API manages it. */
+export type ControlTableAccess = 'read' | 'manage';
 /** How a function uses the requests table: webhooks and the outbox keep raw requests; renormalising reads them. */
 export type RequestsTableAccess = 'write' | 'batchWrite' | 'read';
 
@@ -151,6 +157,19 @@ const connectionsTableGrants: Record<ConnectionsTableAccess, TableGrant> = {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     indexes: ['dynamodb:Query'],
   },
+  readTenant: { table: ['dynamodb:GetItem'], indexes: ['dynamodb:Query'], indexNames: ['byTenant'] },
+};
+
+const controlTableGrants: Record<ControlTableAccess, TableGrant> = {
+  // A live call reads a flow, a number, a connection's control, a default pointer, and a number's masking
+  // sessions (a Query of its partition).
+  read: { table: ['dynamodb:GetItem', 'dynamodb:Query'], indexes: [] },
+  // The API also writes them; its transactions (a flow with the default pointer, a masking session with
+  // its id pointer) need the actions of their parts, Put and Delete.
+  manage: {
+    table: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
 };
 
 // Scratch state: tokens and turns are read and written, guards are claimed, completed and released.
@@ -188,6 +207,25 @@ export function bindConnectionsTable(
   access: ConnectionsTableAccess,
 ): void {
   bindTable(fn, table, connectionsTable, functionEnv.connectionsTable, connectionsTableGrants[access]);
+}
+
+export function bindControlTable(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  access: ControlTableAccess,
+): void {
+  bindTable(fn, table, controlTable, functionEnv.controlTable, controlTableGrants[access]);
+}
+
+/**
+ * The Lambda deciders a function may invoke: exactly the listed functions (the stack's
+ * deciderFunctionArns), and nothing when there are none.
+ */
+export function bindDeciderFunctions(fn: CallhooksFunction, functionArns: readonly string[]): void {
+  if (functionArns.length === 0) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functionArns] }),
+  );
 }
 
 export function bindScratchTable(fn: CallhooksFunction, table: dynamodb.ITable): void {

@@ -39,6 +39,7 @@ import { type ManagementFunction, managementRoutes } from '../shared/routes';
 import {
   callsTable,
   connectionsTable,
+  controlTable,
   requestsTable,
   scratchTable,
   type TableDefinition,
@@ -49,6 +50,8 @@ import { logRetentionOf, removalPolicyOf, type StackConfig } from './config';
 import {
   bindCallsTable,
   bindConnectionsTable,
+  bindControlTable,
+  bindDeciderFunctions,
   bindEventBus,
   bindQueue,
   bindRequestsTable,
@@ -94,6 +97,7 @@ export class CallhooksStack extends Stack {
   readonly connectionsTable: dynamodb.Table;
   readonly scratchTable: dynamodb.Table;
   readonly requestsTable: dynamodb.Table;
+  readonly controlTable: dynamodb.Table;
   readonly eventBus: events.EventBus;
   readonly stateInbox: sqs.Queue;
   readonly stateQueue: sqs.Queue;
@@ -105,6 +109,7 @@ export class CallhooksStack extends Stack {
   readonly apiStage: apigw.HttpStage;
   readonly connectionsFunction: CallhooksFunction;
   readonly callsFunction: CallhooksFunction;
+  readonly callControlFunction: CallhooksFunction;
   readonly stateFunction: CallhooksFunction;
   readonly stateRouterFunction: CallhooksFunction;
   readonly outboxFunction: CallhooksFunction;
@@ -170,6 +175,20 @@ export class CallhooksStack extends Stack {
       removalPolicy,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: requestsKey,
+    });
+
+    // What decides live calls: flows, numbers, decider secrets, masking sessions (phone numbers): its own key.
+    const controlKey = new kms.Key(this, 'ControlTableKey', {
+      description:
+        'Encrypts the callhooks control table (call flows, number assignments, decider secrets, masking sessions)',
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+    this.controlTable = tableFrom(this, 'ControlTable', controlTable, {
+      removalPolicy,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: controlKey,
     });
 
     // --- Event bus, state queues, outbox -------------------------------------------------------------------
@@ -261,6 +280,7 @@ export class CallhooksStack extends Stack {
       bindRequestsTable(fn, this.requestsTable, 'write');
       bindEventBus(fn, this.eventBus);
       bindQueue(fn, this.outbox, functionEnv.outboxQueueUrl);
+      if (answersLiveCalls(vendor)) bindLiveCallControl(fn, this.controlTable, config.deciderFunctionArns);
       vendorFunctions.set(vendor.id, fn);
     }
     this.vendorFunctions = vendorFunctions;
@@ -281,6 +301,21 @@ export class CallhooksStack extends Stack {
       timeout: API_TIMEOUT,
     });
     bindCallsTable(this.callsFunction, this.callsTable, 'read');
+
+    this.callControlFunction = new CallhooksFunction(this, 'CallControl', {
+      ...functionDefaults,
+      entry: 'functions/call-control/handler.ts',
+      description: "Call-control API: call flows, numbers, connections' call control, masking sessions",
+      timeout: API_TIMEOUT,
+      // It refuses a Lambda decider live calls could not invoke; it invokes none itself.
+      environment:
+        config.deciderFunctionArns.length > 0
+          ? { [functionEnv.deciderFunctionArns]: config.deciderFunctionArns.join(',') }
+          : {},
+    });
+    bindControlTable(this.callControlFunction, this.controlTable, 'manage');
+    // Which vendors a flow would play on: the tenant's connections, read as summaries.
+    bindConnectionsTable(this.callControlFunction, this.connectionsTable, 'readTenant');
 
     this.stateRouterFunction = new CallhooksFunction(this, 'StateRouter', {
       ...functionDefaults,
@@ -395,6 +430,7 @@ export class CallhooksStack extends Stack {
     const managementIntegrations: Record<ManagementFunction, HttpLambdaIntegration> = {
       connections: new HttpLambdaIntegration('ConnectionsIntegration', this.connectionsFunction),
       calls: new HttpLambdaIntegration('CallsIntegration', this.callsFunction),
+      callControl: new HttpLambdaIntegration('CallControlIntegration', this.callControlFunction),
     };
     for (const route of managementRoutes) {
       this.api.addRoutes({
@@ -452,6 +488,7 @@ export class CallhooksStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'CallsTableName', { value: this.callsTable.tableName });
     new CfnOutput(this, 'ConnectionsTableName', { value: this.connectionsTable.tableName });
+    new CfnOutput(this, 'ControlTableName', { value: this.controlTable.tableName });
     new CfnOutput(this, 'RenormaliseFunctionName', {
       value: this.renormaliseFunction.functionName,
       description:
@@ -571,6 +608,16 @@ function logicalIdOf(construct: Construct): string {
 
 function answersLiveCalls(vendor: VendorMeta): boolean {
   return vendor.routes.some((route) => route.answersCall);
+}
+
+/** A function that answers live calls reads the control table, and may invoke the allowed Lambda deciders. */
+function bindLiveCallControl(
+  fn: CallhooksFunction,
+  table: dynamodb.ITable,
+  deciderFunctionArns: readonly string[],
+): void {
+  bindControlTable(fn, table, 'read');
+  bindDeciderFunctions(fn, deciderFunctionArns);
 }
 
 /** `huawei-odfs` → `HuaweiOdfs`, `8x8` → `8x8`. */

@@ -24,7 +24,7 @@ import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
-import { managementRoutes, routeKey } from '../shared/routes';
+import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
 import {
   callsTable,
   connectionsTable,
@@ -99,6 +99,11 @@ export interface RuntimeOptions {
   /** How many state-fold invocations run at once (Lambda's concurrency for the state queue). */
   readonly stateConcurrency?: number;
   readonly log?: (line: Record<string, unknown>) => void;
+  /**
+   * A management function's handler in place of its own (a test gives one its dependencies), loaded after
+   * the environment is set, as the function's own is.
+   */
+  readonly managementHandlers?: Partial<Record<ManagementFunction, () => Promise<HttpLambda>>>;
 }
 
 export interface QueueSet {
@@ -131,7 +136,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-type HttpLambda = (
+export type HttpLambda = (
   event: ReturnType<typeof toApiGatewayEvent>,
   context: ReturnType<typeof lambdaContext>,
 ) => Promise<unknown>;
@@ -356,10 +361,16 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     }
 
     const routes: LocalRoute<Target>[] = [];
-    const connections = (await import('../functions/connections/handler')).handler;
-    const calls = (await import('../functions/calls/handler')).handler;
+    const own = options.managementHandlers ?? {};
+    const managementHandlers: Record<ManagementFunction, HttpLambda> = {
+      connections: await (own.connections?.() ??
+        import('../functions/connections/handler').then((m) => m.handler)),
+      calls: await (own.calls?.() ?? import('../functions/calls/handler').then((m) => m.handler)),
+      callControl: await (own.callControl?.() ??
+        import('../functions/call-control/handler').then((m) => m.handler)),
+    };
     for (const route of managementRoutes) {
-      const invoke = route.function === 'connections' ? connections : calls;
+      const invoke = managementHandlers[route.function];
       routes.push({
         ...route,
         target: { name: `callhooks-${route.function}`, timeoutSeconds: 10, auth: 'bearer', invoke },

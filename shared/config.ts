@@ -12,6 +12,8 @@ export const functionEnv = {
   requestsTable: 'REQUESTS_TABLE',
   /** Call flows, number assignments, connections' call control, masking sessions. */
   controlTable: 'CONTROL_TABLE',
+  /** The Lambda functions the stack lets live calls invoke as deciders, comma-separated (deciderFunctionArns). */
+  deciderFunctionArns: 'DECIDER_FUNCTION_ARNS',
   eventBusName: 'EVENT_BUS_NAME',
   /** The outbox: events and raw requests the bus or the requests table did not take in time. */
   outboxQueueUrl: 'OUTBOX_QUEUE_URL',
@@ -45,6 +47,15 @@ export const settings = z.object({
   scratchTable: z.string().min(1),
   requestsTable: z.string().min(1),
   controlTable: z.string().min(1),
+  deciderFunctionArns: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter(Boolean),
+    ),
   eventBusName: z.string().min(1),
   outboxQueueUrl: z.url(),
   stateQueueUrl: z.url(),

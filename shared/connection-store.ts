@@ -30,6 +30,15 @@ export const ConnectionRecord = z.object({
 });
 export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
+/** What another part of callhooks may know of a connection: whose it is and which vendor's, no settings or secrets. */
+export const ConnectionSummary = ConnectionRecord.pick({ id: true, vendor: true, tenantId: true });
+export type ConnectionSummary = z.infer<typeof ConnectionSummary>;
+const SummaryItem = z.object({ connection: ConnectionSummary });
+const SUMMARY_PROJECTION = {
+  ProjectionExpression: '#c.#id, #c.#vendor, #c.#tenant',
+  ExpressionAttributeNames: { '#c': 'connection', '#id': 'id', '#vendor': 'vendor', '#tenant': 'tenantId' },
+} as const;
+
 function isConditionalFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
@@ -51,6 +60,46 @@ export class ConnectionStore {
     );
     if (!Item) return undefined;
     return ConnectionRecord.parse(Item.connection);
+  }
+
+  /** A connection's summary: read without its settings and sealed secrets. */
+  async summary(id: string, signal?: AbortSignal): Promise<ConnectionSummary | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: connectionKeys.connection(id),
+        ConsistentRead: true,
+        ...SUMMARY_PROJECTION,
+      }),
+      options(signal),
+    );
+    return Item ? SummaryItem.parse(Item).connection : undefined;
+  }
+
+  /** Every connection of a tenant, as summaries, oldest first. */
+  async summaries(tenantId: string, signal?: AbortSignal): Promise<ConnectionSummary[]> {
+    const summaries: ConnectionSummary[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: byTenant.name,
+          KeyConditionExpression: '#pk = :pk',
+          ...SUMMARY_PROJECTION,
+          ExpressionAttributeNames: {
+            ...SUMMARY_PROJECTION.ExpressionAttributeNames,
+            '#pk': byTenant.partitionKey,
+          },
+          ExpressionAttributeValues: { ':pk': connectionKeys.byTenant(tenantId) },
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+        options(signal),
+      );
+      summaries.push(...(page.Items ?? []).map((item) => SummaryItem.parse(item).connection));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return summaries;
   }
 
   async create(record: ConnectionRecord): Promise<void> {

@@ -6,7 +6,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
 /** Which Lambda serves a management route. Vendor routes are served by their vendor's Lambda. */
-export type ManagementFunction = 'connections' | 'calls';
+export type ManagementFunction = 'connections' | 'calls' | 'callControl';
 
 export interface ManagementRoute {
   readonly method: HttpMethod;
@@ -24,6 +24,21 @@ export const managementRoutes = [
   { method: 'DELETE', path: '/v1/connections/{connectionId}', function: 'connections' },
   { method: 'GET', path: '/v1/calls', function: 'calls' },
   { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
+  { method: 'POST', path: '/v1/call-flows', function: 'callControl' },
+  { method: 'GET', path: '/v1/call-flows', function: 'callControl' },
+  { method: 'GET', path: '/v1/call-flows/{id}', function: 'callControl' },
+  { method: 'PUT', path: '/v1/call-flows/{id}', function: 'callControl' },
+  { method: 'DELETE', path: '/v1/call-flows/{id}', function: 'callControl' },
+  { method: 'GET', path: '/v1/numbers', function: 'callControl' },
+  { method: 'GET', path: '/v1/numbers/{number}', function: 'callControl' },
+  { method: 'PUT', path: '/v1/numbers/{number}', function: 'callControl' },
+  { method: 'DELETE', path: '/v1/numbers/{number}', function: 'callControl' },
+  { method: 'GET', path: '/v1/connections/{connectionId}/call-control', function: 'callControl' },
+  { method: 'PUT', path: '/v1/connections/{connectionId}/call-control', function: 'callControl' },
+  { method: 'DELETE', path: '/v1/connections/{connectionId}/call-control', function: 'callControl' },
+  { method: 'POST', path: '/v1/masking-sessions', function: 'callControl' },
+  { method: 'GET', path: '/v1/masking-sessions/{id}', function: 'callControl' },
+  { method: 'DELETE', path: '/v1/masking-sessions/{id}', function: 'callControl' },
 ] as const satisfies readonly ManagementRoute[];
 
 /** Added to every webhook answer: the id under which its raw request is kept and its events were published. */

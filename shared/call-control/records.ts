@@ -17,16 +17,15 @@ export const StoredFlow = CallFlowInput.extend({
 });
 export type StoredFlow = z.infer<typeof StoredFlow>;
 
+/** A Lambda function's ARN, optionally with its version or alias. */
+export const LambdaFunctionArn = z
+  .string()
+  .regex(/^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/, 'a Lambda function ARN');
+
 /** The user's own code that decides: an HTTPS URL (plain http to loopback locally), or a Lambda function. */
 export const DeciderTarget = z.union([
   z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict(),
-  z
-    .object({
-      lambdaArn: z
-        .string()
-        .regex(/^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/, 'a Lambda function ARN'),
-    })
-    .strict(),
+  z.object({ lambdaArn: LambdaFunctionArn }).strict(),
 ]);
 export type DeciderTarget = z.infer<typeof DeciderTarget>;
 

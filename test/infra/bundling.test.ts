@@ -104,6 +104,7 @@ const initEnvironment = {
   [functionEnv.connectionsTable]: 'connections',
   [functionEnv.scratchTable]: 'scratch',
   [functionEnv.requestsTable]: 'requests',
+  [functionEnv.controlTable]: 'control',
   [functionEnv.eventBusName]: 'bus',
   [functionEnv.outboxQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/outbox',
   [functionEnv.stateQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/state.fifo',
@@ -202,9 +203,11 @@ describe('bundling', () => {
     }
   });
 
-  it("gives the connections API and the sweeper the list's light modules of every vendor, no vendor code", () => {
+  it("gives the connections API, the call-control API and the sweeper the list's light modules of every vendor, no vendor code", () => {
     for (const [name, fn] of [
       ['connections', stack.connectionsFunction],
+      // Render rules come with a vendor's meta.ts: which steps it can play, never how it renders them.
+      ['call control', stack.callControlFunction],
       ['sweeper', stack.sweeperFunction],
     ] as const) {
       // Act
@@ -238,6 +241,7 @@ describe('bundling', () => {
     const vendorAware = new Set<CallhooksFunction>([
       ...stack.vendorFunctions.values(),
       stack.connectionsFunction,
+      stack.callControlFunction,
       stack.sweeperFunction,
       stack.renormaliseFunction,
     ]);

@@ -41,6 +41,11 @@ describe('stack configuration', () => {
       { ...valid, publicBaseUrl: 'http://hooks.example.com' },
       /publicBaseUrl/,
     ],
+    [
+      'a decider that is not a Lambda function',
+      { ...valid, deciderFunctionArns: ['arn:aws:sns:eu-west-1:123456789012:topic'] },
+      /deciderFunctionArns/,
+    ],
   ])('rejects %s, naming the field', (_case, raw, field) => {
     // Act + Assess
     expect(() => parseStackConfig(raw)).toThrow(field);

@@ -13,6 +13,7 @@ import { hookRoutePath, managementRoutes, routeKey } from '../../shared/routes';
 import {
   callsTable,
   connectionsTable,
+  controlTable,
   requestsTable,
   scratchTable,
   type TableDefinition,
@@ -100,7 +101,11 @@ function apiRoutes(): Record<string, { authorization: string; function: string }
 describe('HTTP API', () => {
   it('serves exactly the management routes behind IAM and the vendor routes without a gateway authorizer', () => {
     // Prepare
-    const managementFunctions = { connections: stack.connectionsFunction, calls: stack.callsFunction };
+    const managementFunctions = {
+      connections: stack.connectionsFunction,
+      calls: stack.callsFunction,
+      callControl: stack.callControlFunction,
+    };
     const expected: Record<string, { authorization: string; function: string }> = {};
     for (const route of managementRoutes) {
       expected[routeKey(route)] = {
@@ -534,6 +539,7 @@ describe('tables', () => {
     ['connections', () => stack.connectionsTable, connectionsTable, true],
     ['scratch', () => stack.scratchTable, scratchTable, false],
     ['requests', () => stack.requestsTable, requestsTable, true],
+    ['control', () => stack.controlTable, controlTable, true],
   ] as const)(
     '%s: keys, indexes and TTL from shared/tables.ts, encrypted with a rotated customer managed key',
     (_name, table, definition, pitr) => {
@@ -654,6 +660,105 @@ describe('IAM', () => {
     expect(statements.filter((s) => s.resources.some((r) => r.includes(callsTableId)))).toEqual([]);
   });
 
+  it('gives the call-control API its table, reads of the tenant’s connections, and nothing to invoke', () => {
+    // Act
+    const statements = roleStatements(template, roleOf(stack.callControlFunction));
+
+    // Assess
+    expect(new Set(onTable(stack.callControlFunction, logicalIdOf(stack.controlTable)))).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
+    );
+    expect(onTable(stack.callControlFunction, connectionsTableId)).toEqual(['dynamodb:GetItem']);
+    const indexResources = statements.flatMap((s) => s.resources).filter((r) => r.includes('/index/'));
+    expect(indexResources).toHaveLength(1);
+    expect(indexResources[0]).toContain(connectionsTableId);
+    expect(indexResources[0]).toContain('/index/byTenant');
+    expect(statements.filter((s) => s.resources.some((r) => r.includes(callsTableId)))).toEqual([]);
+    expect(statements.some((s) => s.actions.some((a) => a.startsWith('lambda:')))).toBe(false);
+    const controlKey = logicalIdOf(stack.controlTable.encryptionKey ?? fail('control table has no key'));
+    expect(
+      statements.some(
+        (s) => s.actions.includes('kms:GenerateDataKey') && s.resources.some((r) => r.includes(controlKey)),
+      ),
+    ).toBe(true);
+    expect(environmentOf(stack.callControlFunction)).toMatchObject({
+      [functionEnv.controlTable]: { Ref: logicalIdOf(stack.controlTable) },
+      [functionEnv.connectionsTable]: { Ref: connectionsTableId },
+    });
+  });
+
+  it('lets the vendors that answer live calls read the control table, and no other function touch it', () => {
+    const controlTableId = logicalIdOf(stack.controlTable);
+    const controlKey = logicalIdOf(stack.controlTable.encryptionKey ?? fail('control table has no key'));
+    for (const vendor of vendorMetas) {
+      // Act
+      const fn = vendorFunction(vendor.id);
+      const statements = roleStatements(template, roleOf(fn));
+      const answersCalls = vendor.routes.some((route) => route.answersCall);
+
+      // Assess
+      if (answersCalls) {
+        expect(new Set(onTable(fn, controlTableId)), vendor.id).toEqual(
+          new Set(['dynamodb:GetItem', 'dynamodb:Query']),
+        );
+        expect(environmentOf(fn)[functionEnv.controlTable], vendor.id).toEqual({ Ref: controlTableId });
+        const onKey = statements.filter((s) => s.resources.some((r) => r.includes(controlKey)));
+        expect(new Set(onKey.flatMap((s) => s.actions)), vendor.id).toEqual(
+          new Set(['kms:Decrypt', 'kms:DescribeKey']),
+        );
+      } else {
+        expect(
+          statements.filter((s) => s.resources.some((r) => r.includes(controlTableId))),
+          vendor.id,
+        ).toEqual([]);
+        expect(environmentOf(fn), vendor.id).not.toHaveProperty(functionEnv.controlTable);
+      }
+    }
+    // Both kinds exist, so both branches above ran.
+    expect(vendorMetas.some((vendor) => vendor.routes.some((route) => route.answersCall))).toBe(true);
+    expect(vendorMetas.some((vendor) => !vendor.routes.some((route) => route.answersCall))).toBe(true);
+    const others = allFunctions.filter(
+      ([, fn]) => ![...stack.vendorFunctions.values(), stack.callControlFunction].includes(fn),
+    );
+    for (const [name, fn] of others) {
+      expect(
+        roleStatements(template, roleOf(fn)).filter((s) =>
+          s.resources.some((r) => r.includes(controlTableId)),
+        ),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('lets no function invoke a Lambda decider unless the configuration names it', () => {
+    // Prepare
+    const decider = 'arn:aws:lambda:eu-west-1:123456789012:function:decider';
+    const invokes = (from: Template, fn: CallhooksFunction) =>
+      roleStatements(from, logicalIdOf(fn.role ?? fail('no role'))).filter((s) =>
+        s.actions.includes('lambda:InvokeFunction'),
+      );
+
+    // Act
+    const configured = synth({ config: { deciderFunctionArns: [decider] } });
+
+    // Assess: by default nobody may; configured, exactly the functions answering live calls, exactly that ARN.
+    for (const [name, fn] of allFunctions) expect(invokes(template, fn), name).toEqual([]);
+    for (const vendor of vendorMetas) {
+      const fn = configured.stack.vendorFunctions.get(vendor.id) ?? fail(vendor.id);
+      const statements = invokes(configured.template, fn);
+      if (vendor.routes.some((route) => route.answersCall)) {
+        expect(
+          statements.flatMap((s) => s.resources),
+          vendor.id,
+        ).toEqual([JSON.stringify(decider)]);
+      } else expect(statements, vendor.id).toEqual([]);
+    }
+    expect(invokes(configured.template, configured.stack.callControlFunction)).toEqual([]);
+    expect(environmentOf(configured.stack.callControlFunction, configured.template)).toMatchObject({
+      [functionEnv.deciderFunctionArns]: decider,
+    });
+  });
+
   it('never grants a wildcard action, and uses no AWS managed policies', () => {
     // Act
     const wildcards = allIdentityStatements(template)
@@ -682,6 +787,7 @@ describe('outputs', () => {
     template.hasOutput('EventBusName', { Value: { Ref: logicalIdOf(stack.eventBus) } });
     template.hasOutput('CallsTableName', { Value: { Ref: logicalIdOf(stack.callsTable) } });
     template.hasOutput('ConnectionsTableName', { Value: { Ref: logicalIdOf(stack.connectionsTable) } });
+    template.hasOutput('ControlTableName', { Value: { Ref: logicalIdOf(stack.controlTable) } });
   });
 });
 
