@@ -265,6 +265,38 @@ describe('call flows', () => {
     expect(flowOf(read).title).toBe('Closed');
   });
 
+  it('loses no edit to a concurrent one: each PUT is saved as its own revision or refused with 409', async () => {
+    // Prepare
+    const flow = await createFlow(tenantId, forward);
+
+    // Act: edits that all read the same revision, sent at once.
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, (_, index) =>
+        runtime.api('PUT', `/v1/call-flows/${flow.id}`, {
+          tenantId,
+          title: `edit ${index}`,
+          steps: [{ action: 'hangup' }],
+        }),
+      ),
+    );
+
+    // Assess
+    const saved = replies.filter((reply) => reply.status === 200);
+    const refused = replies.filter((reply) => reply.status !== 200);
+    expect(saved.length).toBeGreaterThan(0);
+    for (const reply of refused) {
+      expect(reply.status).toBe(409);
+      expect(errorsOf(reply)).toEqual([
+        expect.objectContaining({ code: 25, message: expect.stringContaining('was changed meanwhile') }),
+      ]);
+    }
+    const read = flowOf(await runtime.api('GET', `/v1/call-flows/${flow.id}?tenantId=${tenantId}`));
+    expect(read.revision).toBe(saved.length);
+    expect(saved.map((reply) => flowOf(reply).revision).sort()).toEqual(
+      Array.from({ length: saved.length }, (_, index) => index + 1),
+    );
+  });
+
   it('deletes a flow; it is not found after that', async () => {
     // Prepare
     const flow = await createFlow(tenantId, forward);
