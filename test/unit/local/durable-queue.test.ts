@@ -560,11 +560,12 @@ describe('consumer (SQS event source mapping)', () => {
       {
         retryDelayMs: (receiveCount) => {
           delays.push(receiveCount);
-          return 30;
+          return 300;
         },
       },
     );
-    await sleep(15);
+    // Until the first batch is handled (however busy the machine), then inside the retry delay.
+    for (let waited = 0; seen.length < 3 && waited < 5_000; waited += 5) await sleep(5);
     expect(bodies(queue)).toEqual(['bad']);
     expect(queue.stats()).toMatchObject({ inFlight: 1 });
     await consumer.idle();
