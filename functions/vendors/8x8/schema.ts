@@ -33,7 +33,10 @@ const CallPayload = z.object({
   callDuration: z.number().nonnegative().nullish(),
   sipCode: z.number().int().min(100).max(699).nullish(),
   timestamp: Timestamp,
+  /** Key presses: 8x8 puts them here in the VCA guide's sample... */
   eventData: z.object({ dtmf: z.string().nullish() }).nullish(),
+  /** ...and here in the Simple IVR guide's DTMF_RECEIVED sample and the VCA guide's field table. */
+  dtmf: OptionalText,
   clientActionId: OptionalText,
 });
 export type CallPayload = z.infer<typeof CallPayload>;
