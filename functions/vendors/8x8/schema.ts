@@ -20,6 +20,16 @@ const legParties = {
   destinationRefId: OptionalText,
 };
 
+/** Seconds: the VCA guide's field table types callDuration as a String, its samples send a number. */
+const Seconds = z.union([
+  z.number().nonnegative(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'a number of seconds')
+    .transform(Number),
+]);
+
 /** Fields shared by VCA and VCS payloads (one call leg). */
 const CallPayload = z.object({
   eventId: z.string().min(1),
@@ -30,7 +40,7 @@ const CallPayload = z.object({
   callDirection: OptionalText,
   callType: OptionalText,
   ...legParties,
-  callDuration: z.number().nonnegative().nullish(),
+  callDuration: Seconds.nullish(),
   sipCode: z.number().int().min(100).max(699).nullish(),
   timestamp: Timestamp,
   /** Key presses: 8x8 puts them here in the VCA guide's sample... */

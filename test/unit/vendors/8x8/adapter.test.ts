@@ -223,6 +223,17 @@ describe('8x8 normaliser', () => {
     ]);
   });
 
+  it('reads a callDuration sent as a string, as the VCA guide’s field table types it', () => {
+    const body = JSON.parse(fixtureText('8x8', 'vcs-call-received.json'));
+    body.payload = { ...body.payload, callStatus: 'CALL_DISCONNECTED', callDuration: '16' };
+
+    const result = parseWebhook(Buffer.from(JSON.stringify(body)));
+
+    expect(result.ok && normalise(result.value)).toEqual([
+      expect.objectContaining({ type: 'leg.ended', durationSec: 16 }),
+    ]);
+  });
+
   it('reads final SIP codes as dispositions', () => {
     expect([200, 486, 600, 480, 408, 487, 603, 404, 503, undefined].map(dispositionOfSip)).toEqual([
       'completed',
