@@ -144,8 +144,11 @@ function recordingOf(fields: Fields): { recording: FetchRecording; callId?: stri
   const links = [...fields.entries()].filter(([name]) => name.startsWith(`${prefix}_links.`));
   const linked = links.map(([, value]) => RECORDING_PATH.exec(value)).find((match) => match !== null);
   const duration = Number(get('duration'));
-  const id = get('id') ?? linked?.[3];
-  const legId = get('legId') ?? get('legID') ?? linked?.[2];
+  // Ids become parts of our keys: one that is not a MessageBird id is left out, the call still answered.
+  const asId = (value: string | undefined) =>
+    value !== undefined && ID_PATTERN.test(value) ? value : undefined;
+  const id = asId(get('id') ?? linked?.[3]);
+  const legId = asId(get('legId') ?? get('legID') ?? linked?.[2]);
   const status = get('status');
   const format = get('format');
   const absolute = file !== undefined && /^https?:\/\//i.test(file);

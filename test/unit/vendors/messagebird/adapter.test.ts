@@ -175,6 +175,18 @@ describe('callFlow: answering a fetch', () => {
     });
   });
 
+  it('leaves out a recording id that is no MessageBird id, and still answers', async () => {
+    const body = JSON.stringify({ callId: CALL_ID, recording: { id: 'a b<script>', status: 'done' } });
+    const request = await signed({ url: `${BASE}/call-flow`, body });
+
+    const { result } = await call('callFlow', request);
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    const recorded = result.outcome.events.find((event) => event.type === 'recording.available');
+    expect(recorded?.recording).toEqual({ status: 'done' });
+    expect(recorded?.dedupeKey).toMatch(/^fetch:.+:recording\.available$/);
+  });
+
   it('answers a fetch whose other fields are long: only the ids it keeps are limited', async () => {
     const body = JSON.stringify({
       callId: CALL_ID,
