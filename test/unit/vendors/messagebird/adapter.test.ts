@@ -446,6 +446,16 @@ describe('events: status webhooks', () => {
     ).toEqual([120, 130]);
   });
 
+  it('takes a status delivery that says nothing of its Content-Type, as it takes any JSON one', async () => {
+    const body = fixtureText(VENDOR, 'constructed-lifecycle/06-legs-hangup.json');
+    const request = await signed({ url: `${BASE}/events`, body });
+
+    const { result } = await call('events', request);
+
+    expect(request.contentType).toBeUndefined();
+    expect(result?.ok && result.outcome.reply).toEqual({ status: 200 });
+  });
+
   it('rejects a delivery whose payload is not a call or leg MessageBird sends', async () => {
     const body = JSON.stringify({
       items: [{ type: 'leg', event: 'legUpdated', payload: { id: 'l1', status: 7 } }],
