@@ -158,6 +158,28 @@ describe('8x8 through the local runtime', () => {
     expect(runtime.deadLetters()).toBe(0);
   });
 
+  it('answers 8x8’s Simple IVR key press and keeps the digits in the call’s timeline, once however often sent', async () => {
+    const body = fixtureText('8x8', 'vca-simple-ivr-dtmf-received.json');
+
+    const first = await post(body);
+    const again = await post(body);
+    await runtime.settle();
+
+    expect(first.status).toBe(200);
+    expect(CallActionResponse.parse(first.json).callflow).toEqual([{ action: 'hangup' }]);
+    expect(again.json).toEqual(first.json);
+    const found = await runtime.api(
+      'GET',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=d62f91ba-9a40-11ee-945e-5f476b4334a1`,
+    );
+    const items = (found.json as { items: { sessionId: string }[] }).items;
+    const detail = await runtime.api('GET', `/v1/calls/${items[0]?.sessionId}`);
+    const timeline = (detail.json as { timeline: { type: string; input?: unknown }[] }).timeline;
+    expect(timeline.filter((event) => event.type === 'input.received')).toEqual([
+      expect.objectContaining({ input: { kind: 'dtmf', value: '3' } }),
+    ]);
+  });
+
   it('ends a session in the disposition the summary reports, even when it arrives first', async () => {
     const vss = fixtureJson('8x8', 'vss-number-masking-error.json');
     const reply = await post(JSON.stringify(vss));

@@ -66,8 +66,8 @@ async function knownFromRun(calls: readonly RunCall[], tenantId: string): Promis
     known.push({
       tenantId,
       vendor: call.vendor,
-      // The day the call state holds: a vendor that sends no times of its own (Huawei's turns) starts a call
-      // when its first request is received, not at the plan's time.
+      // The day the call state holds: a vendor that sends no time with its first request (Huawei's
+      // inaction 8) starts a call when that request is received, not at the plan's time.
       day: session.startedAt.slice(0, 10),
       disposition: call.expected.disposition,
       session,
@@ -91,10 +91,20 @@ beforeAll(async () => {
   const acmeRun = await runTraffic({
     ...traffic,
     connections: acme,
-    vendors: [...vendorIds],
-    calls: 10,
+    vendors: vendorIds.filter((vendor) => vendor !== 'huawei-odfs'),
+    calls: 8,
     seed: 'analytics-acme',
     startAt: daysAgo(1),
+  });
+  // Huawei's IVR dates its turns by its own clock, which is now, and its first turn carries no time at all
+  // (callhooks takes its receive time): its calls cannot be planned a day back without their times going
+  // backwards (answered after they were transferred, ended before they started).
+  const acmeHuaweiRun = await runTraffic({
+    ...traffic,
+    connections: acme,
+    vendors: ['huawei-odfs'],
+    calls: 2,
+    seed: 'analytics-acme',
   });
   const globexRun = await runTraffic({
     ...traffic,
@@ -133,6 +143,7 @@ beforeAll(async () => {
   await runtime.settle();
 
   await knownFromRun(acmeRun.calls, 'acme');
+  await knownFromRun(acmeHuaweiRun.calls, 'acme');
   await knownFromRun(globexRun.calls, 'globex');
   for (const [vendor, sessionId, day] of [
     ['8x8', sessionIdFor(bare.id, FALLBACK_SESSION), '2019-10-16'],

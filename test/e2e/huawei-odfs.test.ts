@@ -188,9 +188,17 @@ describe('Huawei ODFS through the local runtime', () => {
       typeof inputTime === 'string' && new Date(fromShanghai(inputTime)).toISOString(),
     );
 
-    // Every event once, however often its turn was sent: 4 turns → 4 + 3 + 4 + 4 events.
+    // The IVR answered the caller when it asked for the dialog (inaction 8): the call is answered, then.
+    const init = call.timeline.find((event) => event.type === 'session.started');
+    expect(call.timeline.filter((event) => event.type === 'leg.answered')).toEqual([
+      expect.objectContaining({ legId: ivr?.legId, occurredAt: init?.occurredAt }),
+    ]);
+    expect(ivr?.answeredAt).toBe(init?.occurredAt);
+    expect(call.answeredAt).toBe(init?.occurredAt);
+
+    // Every event once, however often its turn was sent: 4 turns → 5 + 3 + 4 + 4 events.
     expect(new Set(call.timeline.map((event) => event.eventId)).size).toBe(call.timeline.length);
-    expect(call.timeline).toHaveLength(15);
+    expect(call.timeline).toHaveLength(16);
     expect(call.timeline.filter((event) => event.type === 'action.responded')).toHaveLength(4);
     expect(runtime.deadLetters()).toBe(0);
   });

@@ -118,6 +118,39 @@ describe('MessageBird through the local runtime', () => {
     );
   });
 
+  it('answers a record onFinish POST that has no Content-Type and keeps its recording on the call', async () => {
+    const body = fixtureText('messagebird', 'constructed-fetch-record-onfinish.json').replace(
+      CALL_ID,
+      'call-recorded',
+    );
+    const token = await signToken({ url: urls.callFlow, body, now: new Date(), key: SIGNING_KEY });
+
+    // A byte body: fetch then sends no Content-Type at all, as MessageBird does here.
+    const reply = await runtime.request(urls.callFlow, {
+      method: 'POST',
+      headers: { 'messagebird-signature-jwt': token },
+      body: Buffer.from(body),
+    });
+    await runtime.settle();
+
+    expect(reply.status).toBe(200);
+    expect(CallFlow.parse(reply.json)).toEqual(CallFlow.parse(defaultCallFlow));
+    const found = Found.parse(
+      (await runtime.api('GET', `/v1/calls?connectionId=${connectionId}&vendorSessionId=call-recorded`)).json,
+    );
+    const detail = await runtime.api('GET', `/v1/calls/${found.items[0]?.sessionId}`);
+    expect(detail.json).toMatchObject({
+      recordings: [
+        {
+          id: '3b4ac358-ab8b-4d5e-8a9c-2b1f0e6d7c55',
+          status: 'available',
+          path: '/recordings/3b4ac358-ab8b-4d5e-8a9c-2b1f0e6d7c55.wav',
+          durationSec: 6,
+        },
+      ],
+    });
+  });
+
   it('rejects unsigned, forged, expired, misdirected and replayed requests with 401 and publishes nothing', async () => {
     const body = fixtureText('messagebird', 'constructed-lifecycle/01-call-starting.json');
     const fresh = await signToken({

@@ -214,4 +214,33 @@ describe('RingCentral through the local runtime', () => {
     expect(timeline.filter((event) => event.type === 'leg.held')).toHaveLength(1);
     expect(runtime.deadLetters()).toBe(0);
   });
+  it('reads a PSTN call whose caller’s party is Outbound as inbound, however its notifications arrive', async () => {
+    const deliveries = duplicatedAndShuffled(
+      fixtureFolder('ringcentral', 'csn-pstn-to-ringcentral'),
+      20200623,
+    );
+
+    for (const delivery of deliveries) {
+      const reply = await post(delivery.text);
+      expect(reply.status, delivery.name).toBe(200);
+    }
+    await runtime.settle();
+
+    const found = await runtime.api(
+      'GET',
+      `/v1/calls?connectionId=${connectionId}&vendorSessionId=s-718107795d564867a6f635fd81e89940`,
+    );
+    const { items } = Found.parse(found.json);
+    const detail = await runtime.api('GET', `/v1/calls/${items[0]?.sessionId}`);
+    expect(detail.json).toMatchObject({
+      status: 'ended',
+      direction: 'inbound',
+      from: { e164: '+14083388064' },
+      legs: [
+        { vendorLegId: 'p-718107795d564867a6f635fd81e89940-1', direction: 'inbound' },
+        { vendorLegId: 'p-718107795d564867a6f635fd81e89940-2', direction: 'inbound' },
+        { vendorLegId: 'p-718107795d564867a6f635fd81e89940-3', direction: 'inbound' },
+      ],
+    });
+  });
 });

@@ -81,6 +81,8 @@ export interface ExpectedCall {
   readonly status: 'active' | 'ended';
   readonly disposition?: Disposition | undefined;
   readonly direction?: Direction | undefined;
+  /** Whether the call shows as answered (a leg was, so the session has answeredAt), where this says. */
+  readonly answered?: boolean | undefined;
   /** Compared as a multiset: legs are matched without relying on their order. */
   readonly legs: readonly ExpectedLeg[];
   /** How many recordings are available, where the vendor reports them. */

@@ -13,6 +13,7 @@ const Observed = z.object({
   status: z.enum(['active', 'ended']),
   disposition: Disposition.optional(),
   direction: Direction.optional(),
+  answeredAt: z.string().optional(),
   legs: z.array(z.object({ state: LegState, disposition: Disposition.optional() })),
   recordings: z.array(z.object({ status: z.string() })),
 });
@@ -76,6 +77,13 @@ export function compareCall(expected: ExpectedCall, actual: ObservedCall | undef
   }
   if (expected.direction !== undefined && actual.direction !== expected.direction) {
     diff.push(`direction: expected ${expected.direction}, got ${show(actual.direction)}`);
+  }
+  if (expected.answered !== undefined && (actual.answeredAt !== undefined) !== expected.answered) {
+    diff.push(
+      expected.answered
+        ? 'answered: expected an answered call, got no answeredAt'
+        : `answered: expected an unanswered call, got answeredAt ${actual.answeredAt}`,
+    );
   }
   const left = new Map<string, number>();
   for (const leg of actual.legs) left.set(legKey(leg), (left.get(legKey(leg)) ?? 0) + 1);

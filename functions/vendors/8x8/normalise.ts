@@ -94,9 +94,11 @@ function withKey(p: CallPayload, draft: Omit<CallEventDraft, 'dedupeKey'>): Call
   return { ...draft, dedupeKey: `${p.eventId}:${draft.type}` };
 }
 
+/** The digits of a key press, wherever 8x8 put them (events/8x8/README.md): `eventData.dtmf` or `dtmf`. */
 function dtmfOf(p: CallPayload): string | undefined {
-  const dtmf = p.eventData?.dtmf;
-  return dtmf === null || dtmf === undefined || dtmf === '' ? undefined : dtmf;
+  for (const dtmf of [p.eventData?.dtmf, p.dtmf])
+    if (dtmf !== null && dtmf !== undefined && dtmf !== '') return dtmf;
+  return undefined;
 }
 
 /** Leg events of a VCS (and of a VCA's own leg). */
@@ -150,12 +152,14 @@ function callActionEvents(p: CallPayload): CallEventDraft[] {
     );
   } else if (status === 'ACTION_COMPLETED') {
     events.push(withKey(p, { ...base, type: 'action.completed', ...correlation }));
-    const dtmf = dtmfOf(p);
-    if (dtmf)
-      events.push(
-        withKey(p, { ...base, type: 'input.received', input: { kind: 'dtmf', value: dtmf }, ...correlation }),
-      );
   }
+  // A capture's digits come with ACTION_COMPLETED (VCA guide) or DTMF_RECEIVED (Simple IVR guide), and
+  // whatever status 8x8 reports them with, they are the caller's input.
+  const dtmf = dtmfOf(p);
+  if (dtmf)
+    events.push(
+      withKey(p, { ...base, type: 'input.received', input: { kind: 'dtmf', value: dtmf }, ...correlation }),
+    );
   events.push(withKey(p, { ...base, type: 'action.requested', ...correlation }));
   return events;
 }

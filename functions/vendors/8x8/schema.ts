@@ -20,6 +20,16 @@ const legParties = {
   destinationRefId: OptionalText,
 };
 
+/** Seconds: the VCA guide's field table types callDuration as a String, its samples send a number. */
+const Seconds = z.union([
+  z.number().nonnegative(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'a number of seconds')
+    .transform(Number),
+]);
+
 /** Fields shared by VCA and VCS payloads (one call leg). */
 const CallPayload = z.object({
   eventId: z.string().min(1),
@@ -30,10 +40,13 @@ const CallPayload = z.object({
   callDirection: OptionalText,
   callType: OptionalText,
   ...legParties,
-  callDuration: z.number().nonnegative().nullish(),
+  callDuration: Seconds.nullish(),
   sipCode: z.number().int().min(100).max(699).nullish(),
   timestamp: Timestamp,
+  /** Key presses: 8x8 puts them here in the VCA guide's sample... */
   eventData: z.object({ dtmf: z.string().nullish() }).nullish(),
+  /** ...and here in the Simple IVR guide's DTMF_RECEIVED sample and the VCA guide's field table. */
+  dtmf: OptionalText,
   clientActionId: OptionalText,
 });
 export type CallPayload = z.infer<typeof CallPayload>;

@@ -16,6 +16,8 @@ export const huaweiOdfsMeta = defineVendor({
   webhookUrls: { odfsBase: '' },
   timeoutSeconds: 6,
   answerDeadlineMs: 2000,
-  // The IVR asks every few seconds while the caller is in the dialog: this long without a word, the call is over.
+  // A call is answered from its first dialog turn (inaction 8). Before that (only a recording start) the
+  // IVR asks again within seconds: half an hour without a word, the call is over. After it, a call handed
+  // to an agent is silent until the caller hangs up: four hours, as for any answered call.
   staleAfterMinutes: { unanswered: 30, answered: 240 },
 });

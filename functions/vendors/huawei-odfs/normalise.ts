@@ -168,6 +168,16 @@ export function normaliseTurn(request: DialogRequest, decision: TurnDecision, ct
           state: 'created',
           dedupeKey: key('leg.created'),
         },
+        // The IVR asks for the dialog once it has connected the caller, who hears it from then on: the
+        // caller's leg is answered, by the IVR (README "Huawei" §4).
+        {
+          ...base,
+          ...who,
+          direction: 'inbound',
+          type: 'leg.answered',
+          state: 'answered',
+          dedupeKey: key('leg.answered'),
+        },
       );
       break;
     }

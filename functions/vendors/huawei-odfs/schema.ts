@@ -2,7 +2,9 @@
  * Huawei ODFS wire formats: the token request, the dialog request the IVR sends each turn, and the
  * outparams we answer with. Huawei's samples quote numbers as strings ("inter_idx": "1") while its tables
  * say int, so every number is accepted in either form; unknown fields are kept, not refused, because
- * Huawei adds fields per scenario (channelType, responseStyle, queue info, ...).
+ * Huawei adds fields per scenario (channelType, responseStyle, queue info, ...). A field is limited in
+ * length only where Huawei documents a limit (README "Huawei" §4, field limits): a request the IVR may send
+ * is never refused over a limit of ours, since a refusal hangs up on the caller.
  */
 import * as z from 'zod';
 
@@ -13,16 +15,27 @@ const Integer = z
     z
       .string()
       .trim()
-      .regex(/^-?\d{1,9}$/, 'an integer, as a number or a string of digits'),
+      .regex(/^-?\d+$/, 'an integer, as a number or a string of digits'),
   ])
   .transform(Number);
 
+/** An optional integer: Huawei writes an unset field as "" (as its samples do), which counts as absent. */
+const OptionalInteger = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  Integer.optional(),
+);
+
 /** Text that Huawei may also send as a bare number (caller numbers, access codes). */
-const Text = (max: number) =>
+const Text = (max?: number) =>
   z
     .union([z.string(), z.number()])
     .transform(String)
-    .pipe(z.string().max(max, `at most ${max} characters`));
+    .pipe(max === undefined ? z.string() : z.string().max(max, `at most ${max} characters`));
+
+/** The call ids and numbers Huawei limits to 64 characters (call_dst_id to 20, real_callee and cti_callid to 32). */
+const HUAWEI_ID_MAX = 64;
+/** inaction 9's `input`: "The value can contain a maximum of 1024 characters." */
+const HUAWEI_INPUT_MAX = 1024;
 
 export const GetTokenRequest = z.object({
   appKey: z.string().min(1).max(64),
@@ -33,50 +46,50 @@ export type GetTokenRequest = z.infer<typeof GetTokenRequest>;
 export const inactions = [7, 8, 9, 11, 13] as const;
 
 const InParams = z.looseObject({
-  call_id: Text(64).optional(),
-  call_sor_id: Text(64).optional(),
-  call_dst_id: Text(64).optional(),
-  real_callee: Text(64).optional(),
-  cti_callid: Text(64).optional(),
-  auth_token: Text(4096).optional(),
-  suilu_region_id: Text(64).optional(),
-  entrance_id: Text(16).optional(),
-  mediaType: Text(16).optional(),
+  call_id: Text(HUAWEI_ID_MAX).optional(),
+  call_sor_id: Text(HUAWEI_ID_MAX).optional(),
+  call_dst_id: Text(HUAWEI_ID_MAX).optional(),
+  real_callee: Text(HUAWEI_ID_MAX).optional(),
+  cti_callid: Text(HUAWEI_ID_MAX).optional(),
+  auth_token: Text().optional(),
+  suilu_region_id: Text().optional(),
+  entrance_id: Text().optional(),
+  mediaType: Text().optional(),
   /** 0 text, 1 audio, 3 video. */
-  call_media_type: Text(16).optional(),
-  channelType: Text(32).optional(),
+  call_media_type: Text().optional(),
+  channelType: Text().optional(),
   /** 1 ASR or text, 2 DTMF, 3 no input / play only, 4 recording ended, 5 virtual-human stream, -1 others. */
-  flow_result_type: Integer.optional(),
-  input: Text(1024).optional(),
-  recordFileName: Text(1024).optional(),
+  flow_result_type: OptionalInteger,
+  input: Text(HUAWEI_INPUT_MAX).optional(),
+  recordFileName: Text().optional(),
   /** The inter_idx of our previous answer, echoed. */
-  inter_idx: Integer.pipe(z.int().nonnegative()).optional(),
-  inter_no: Text(16).optional(),
-  begin_play: Text(32).optional(),
-  end_play: Text(32).optional(),
-  result_time: Text(32).optional(),
-  begin_trans: Text(32).optional(),
-  end_trans: Text(32).optional(),
+  inter_idx: OptionalInteger.pipe(z.int().nonnegative().optional()),
+  inter_no: Text().optional(),
+  begin_play: Text().optional(),
+  end_play: Text().optional(),
+  result_time: Text().optional(),
+  begin_trans: Text().optional(),
+  end_trans: Text().optional(),
   /** 0 success, anything else failure. */
-  trans_result: Integer.optional(),
-  record_result: Text(1024).optional(),
+  trans_result: OptionalInteger,
+  record_result: Text().optional(),
 });
 
 const ExtParams = z.looseObject({
-  transin_data: Text(4096).optional(),
+  transin_data: Text().optional(),
   /** The IVR's hang-up cause: 0 normal end of flow, 1 system error, 2 the user hung up. */
-  release_reason: Integer.optional(),
+  release_reason: OptionalInteger,
 });
 
 export const DialogRequest = z
   .object({
-    userid: Text(64).pipe(z.string().min(1, 'userid is required')),
+    userid: Text(HUAWEI_ID_MAX).pipe(z.string().min(1, 'userid is required')),
     inaction: Integer.pipe(
       z.literal([...inactions], {
         error: (issue) => `inaction ${String(issue.input)} is not one the ODFS answers (7, 8, 9, 11, 13)`,
       }),
     ),
-    seat: Text(16).optional(),
+    seat: Text().optional(),
     inparams: InParams,
     extparams: ExtParams.nullish(),
   })

@@ -225,6 +225,26 @@ export function fetchDrafts(
       dedupeKey: key(`input.received:${name}`),
     });
   }
+  const recording = request.recording;
+  if (recording) {
+    // Keyed by the recording where it is named: a resent onFinish (a new token) reports the same recording.
+    const type = recording.status?.toLowerCase() === 'failed' ? 'recording.failed' : 'recording.available';
+    drafts.push({
+      ...base,
+      ...(recording.legId ? { vendorLegId: recording.legId } : {}),
+      type,
+      vendorEventType: 'record.onFinish',
+      ...(recording.status ? { vendorStatus: recording.status } : {}),
+      recording: {
+        ...(recording.id ? { id: recording.id } : {}),
+        ...(recording.url ? { url: recording.url } : {}),
+        ...(recording.path ? { path: recording.path } : {}),
+        ...(recording.durationSec !== undefined ? { durationSec: recording.durationSec } : {}),
+        ...(recording.status ? { status: recording.status } : {}),
+      },
+      dedupeKey: recording.id ? `recording:${recording.id}:${type}` : key(type),
+    });
+  }
   drafts.push({
     ...base,
     type: 'action.responded',

@@ -287,9 +287,10 @@ const Item = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 
+/** MessageBird documents no limit on the items of one delivery: the body's size is the only bound. */
 export const Envelope = z.object({
   timestamp: Time.nullish(),
-  items: z.array(Item).max(100),
+  items: z.array(Item),
 });
 
 export type WebhookItem =

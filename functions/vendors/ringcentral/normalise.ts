@@ -38,6 +38,20 @@ function directionOf(value: string | null | undefined): Direction | undefined {
   return lower === 'inbound' || lower === 'outbound' ? lower : undefined;
 }
 
+/**
+ * A party's leg direction, from the account's side. RingCentral gives each party's direction from that
+ * party's own side (README "RingCentral" §4): for an extension of the account that is the account's view
+ * (its user receives the call, or places it), but a party outside the account — no extensionId: the PSTN
+ * caller or callee — is turned around. A caller dialling in is `Outbound` (it places the call) and an
+ * inbound leg here; a number the account dials is `Inbound` and an outbound leg here. So the session,
+ * whose direction is its first leg's, is inbound when an outside caller starts it.
+ */
+function partyDirectionOf(party: TelephonyParty): Direction | undefined {
+  const own = directionOf(party.direction);
+  if (own === undefined || party.extensionId) return own;
+  return own === 'inbound' ? 'outbound' : 'inbound';
+}
+
 function endpointParty(endpoint: Endpoint | null | undefined) {
   if (!endpoint) return undefined;
   return partyOf(endpoint.phoneNumber, {
@@ -121,7 +135,7 @@ function occurredAtOf(envelope: Envelope, eventTime: string | null | undefined):
 function partyEvents(envelope: Envelope, body: TelephonyBody, party: TelephonyParty): DraftWithPeer[] {
   const { code, reason, peerId } = party.status;
   const key = `${body.telephonySessionId}:${party.id}:${body.sequence}:${code}`;
-  const direction = directionOf(party.direction);
+  const direction = partyDirectionOf(party);
   const from = endpointParty(party.from);
   const to = endpointParty(party.to);
   const occurredAt = occurredAtOf(envelope, body.eventTime);

@@ -51,6 +51,18 @@ describe('compareCall', () => {
     ]);
   });
 
+  it('says when a call that must be answered is not, or one that must not be is', () => {
+    expect(compareCall({ ...expected, answered: true }, actual)).toEqual([
+      'answered: expected an answered call, got no answeredAt',
+    ]);
+    expect(
+      compareCall({ ...expected, answered: false }, { ...actual, answeredAt: '2026-03-01T08:00:00.000Z' }),
+    ).toEqual(['answered: expected an unanswered call, got answeredAt 2026-03-01T08:00:00.000Z']);
+    expect(
+      compareCall({ ...expected, answered: true }, { ...actual, answeredAt: '2026-03-01T08:00:00.000Z' }),
+    ).toEqual([]);
+  });
+
   it('counts a leg as often as it is there', () => {
     const twice = {
       ...actual,

@@ -5,8 +5,10 @@
  * answer is checked against what the connection's dialog makes the ODFS say (README "What the IVR gets
  * back"): turn n gets step n, a successful transfer and input=hangup get outaction 10.
  *
- * Ground truth (README "Canonical events"): one IVR leg per call; a successful transfer adds the target leg
- * (ended completed at hang-up) and ends the session `transferred`, the IVR leg with it; release_reason 1
+ * Ground truth (README "Canonical events"): one IVR leg per call, answered when the IVR asks for the dialog
+ * (inaction 8: it has connected the caller), so every call is answered, whatever happens next; a
+ * successful transfer adds the target leg (ended completed at hang-up, never answered: Huawei reports the
+ * transfer done, not picked up) and ends the session `transferred`, the IVR leg with it; release_reason 1
  * is `error`; anything else `completed`. Huawei has no async webhooks: the dialog is the whole call, so
  * delivery order is the script's own.
  */
@@ -392,6 +394,7 @@ function planCall({ rng, index, clock }: PlanContext, outcome: string) {
       status: 'ended' as const,
       disposition,
       direction: 'inbound' as const,
+      answered: true,
       legs: transferred
         ? [
             { state: 'ended' as const, disposition: 'transferred' as const },

@@ -26,6 +26,7 @@ describe('8x8 webhook parsing', () => {
   it.each([
     'vca-number-masking.json',
     'vca-ivr-action-completed.json',
+    'vca-simple-ivr-dtmf-received.json',
     'vcs-call-received.json',
     'vss-number-masking-completed.json',
     'vss-number-masking-error.json',
@@ -105,6 +106,74 @@ describe('8x8 normaliser', () => {
     });
   });
 
+  it('reports the key press of 8x8’s Simple IVR sample, DTMF_RECEIVED with a top-level dtmf', () => {
+    const events = normalise(parsed('vca-simple-ivr-dtmf-received.json'));
+
+    expect(events.map((e) => e.type)).toEqual(['input.received', 'action.requested']);
+    expect(events[0]).toMatchObject({
+      input: { kind: 'dtmf', value: '3' },
+      vendorSessionId: 'd62f91ba-9a40-11ee-945e-5f476b4334a1',
+      vendorLegId: 'd6333b3f-9a40-11ee-b57c-09a88813d857',
+      vendorStatus: 'DTMF_RECEIVED',
+      dedupeKey: 'ddc1e44a-9a40-11ee-b7e9-838e846e8a11:input.received',
+      occurredAt: '2023-12-14T05:23:08.406Z',
+    });
+  });
+
+  it('gives a redelivered key press the same event id, and the key press its own', () => {
+    const origin = { vendor: '8x8' as const, connectionId: 'con_x', tenantId: 't' };
+    const once = (receivedAt: string) =>
+      finaliseEvents(normalise(parsed('vca-simple-ivr-dtmf-received.json')), {
+        ...origin,
+        receivedAt: new Date(receivedAt),
+      });
+
+    const first = once('2023-12-14T05:23:09Z');
+    const again = once('2023-12-14T05:25:00Z');
+
+    expect(again.map((e) => e.eventId)).toEqual(first.map((e) => e.eventId));
+    expect(new Set(first.map((e) => e.eventId)).size).toBe(first.length);
+  });
+
+  it.each([
+    ['the top-level dtmf of a status webhook', { dtmf: '42' }, '42'],
+    ['eventData.dtmf of a status webhook', { eventData: { dtmf: '7' } }, '7'],
+    ['eventData.dtmf over an empty top-level dtmf', { dtmf: '', eventData: { dtmf: '9' } }, '9'],
+  ])('reads %s as the key press', (_case, fields, digits) => {
+    const body = JSON.parse(fixtureText('8x8', 'vcs-call-received.json'));
+    body.payload = { ...body.payload, callStatus: 'DTMF_RECEIVED', ...fields };
+
+    const result = parseWebhook(Buffer.from(JSON.stringify(body)));
+
+    expect(result.ok && normalise(result.value).map((e) => [e.type, e.input?.value])).toEqual([
+      ['input.received', digits],
+    ]);
+  });
+
+  it.each([
+    'CALL_RECEIVED',
+    'ACTION_COMPLETED',
+    'DTMF_RECEIVED',
+    'CALL_INITIATED',
+    'CALL_CONNECTED',
+    'CALL_DISCONNECTED',
+    'CALL_UPDATED',
+  ])('accepts the documented callStatus %s in a call action and in a status webhook', (callStatus) => {
+    for (const [name, eventType] of [
+      ['vca-number-masking.json', 'CALL_ACTION'],
+      ['vcs-call-received.json', 'CALL_STATUS'],
+    ] as const) {
+      const body = JSON.parse(fixtureText('8x8', name));
+      body.payload.callStatus = callStatus;
+
+      const result = parseWebhook(Buffer.from(JSON.stringify(body)));
+
+      expect(result.ok, `${eventType} ${callStatus}`).toBe(true);
+      if (eventType === 'CALL_ACTION')
+        expect(result.ok && normalise(result.value).at(-1)?.type).toBe('action.requested');
+    }
+  });
+
   it('reads a session summary as the authoritative end of the session and of every leg', () => {
     const events = normalise(parsed('vss-number-masking-completed.json'));
     const ended = events.filter((e) => e.type === 'leg.ended');
@@ -151,6 +220,17 @@ describe('8x8 normaliser', () => {
     expect(events.map((e) => e.type)).toEqual(['session.started', 'leg.created']);
     expect(updated.ok && normalise(updated.value).map((e) => [e.type, e.vendorStatus])).toEqual([
       ['vendor.unmapped', 'CALL_UPDATED'],
+    ]);
+  });
+
+  it('reads a callDuration sent as a string, as the VCA guide’s field table types it', () => {
+    const body = JSON.parse(fixtureText('8x8', 'vcs-call-received.json'));
+    body.payload = { ...body.payload, callStatus: 'CALL_DISCONNECTED', callDuration: '16' };
+
+    const result = parseWebhook(Buffer.from(JSON.stringify(body)));
+
+    expect(result.ok && normalise(result.value)).toEqual([
+      expect.objectContaining({ type: 'leg.ended', durationSec: 16 }),
     ]);
   });
 
@@ -222,6 +302,15 @@ describe('8x8 call action answers', () => {
     expect(JSON.parse(replyOf(answer.response).body ?? '')).toEqual(
       CallActionResponse.parse(answer.response),
     );
+  });
+
+  it('hangs up after the Simple IVR sample’s key press, as after any later call action', () => {
+    const answer = decideAnswer(
+      parsed('vca-simple-ivr-dtmf-received.json') as Extract<Webhook, { eventType: 'CALL_ACTION' }>,
+      settings,
+    );
+
+    expect(answer.response.callflow).toEqual([{ action: 'hangup' }]);
   });
 
   it('hangs up after an action completes, so a call cannot loop through its callflow', () => {

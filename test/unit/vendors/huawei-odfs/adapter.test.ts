@@ -263,6 +263,24 @@ describe('lock-step turns', () => {
     ).toBeDefined();
   });
 
+  it('answers an ASR result whose inter_no is longer than 16 characters with the next step, not a hang-up', async () => {
+    const odfs = createHarness({ dialog: DIALOG });
+    const token = await odfs.token();
+    await odfs.call('process', dialog('constructed-inaction-8-init.json', token));
+
+    const reply = await odfs.call('process', dialog('constructed-inaction-9-asr-long-inter-no.json', token));
+
+    expect(reply.status).toBe(200);
+    expect(answerOf(reply)).toMatchObject({
+      ret: 0,
+      outaction: 11,
+      outparams: { route_value: '123456789', inter_idx: '2' },
+    });
+    expect(odfs.published.find((e) => e.type === 'input.received')).toMatchObject({
+      input: { kind: 'speech', value: '帮我查一下我的话费' },
+    });
+  });
+
   it('answers input=hangup with outaction 10 and ends the leg and the session', async () => {
     const odfs = createHarness({ dialog: DIALOG, timeZone: 'Asia/Shanghai' });
     const token = await odfs.token();

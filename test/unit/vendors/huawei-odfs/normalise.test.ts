@@ -3,6 +3,7 @@
  * parties, the implicit IVR leg and the transfer target as a second leg, and deterministic dedupe keys.
  */
 import { describe, expect, it } from 'vitest';
+import { fold } from '../../../../functions/state/fold';
 import { finaliseEvents } from '../../../../functions/vendors/finalise';
 import { HuaweiOdfsSettings } from '../../../../functions/vendors/huawei-odfs/connection';
 import { decideTurn, type TurnState } from '../../../../functions/vendors/huawei-odfs/dialog';
@@ -61,7 +62,13 @@ describe('inaction 8 (dialog start)', () => {
   it('starts the session and the inbound IVR leg, asks what to do, and records the answer', () => {
     const [drafts] = play([INIT]);
 
-    expect(types(drafts)).toEqual(['session.started', 'leg.created', 'action.requested', 'action.responded']);
+    expect(types(drafts)).toEqual([
+      'session.started',
+      'leg.created',
+      'leg.answered',
+      'action.requested',
+      'action.responded',
+    ]);
     expect(one(drafts, 'leg.created')).toMatchObject({
       vendorSessionId: '1528780879-9581',
       vendorLegId: '1528780879-9581',
@@ -78,6 +85,47 @@ describe('inaction 8 (dialog start)', () => {
       vendorStatus: 'outaction=9',
       correlation: { vendorRequestId: 'inter_idx=1' },
     });
+  });
+
+  it('answers the caller’s leg: the IVR asks for the dialog once it has connected the caller', () => {
+    const [drafts] = play([INIT]);
+
+    expect(one(drafts, 'leg.answered')).toMatchObject({
+      vendorSessionId: '1528780879-9581',
+      vendorLegId: '1528780879-9581',
+      state: 'answered',
+      occurredAt: T0.toISOString(),
+      sequence: 1,
+      vendorEventType: 'inaction=8',
+      dedupeKey: expect.stringMatching(/^1528780879-9581:8:-:[0-9a-f]{16}:leg\.answered$/),
+    });
+  });
+
+  it('makes a whole IVR call answered when it started, with the caller’s leg lasting until the hang-up', () => {
+    const turns = play([INIT, DTMF, TRANSFERRED, HANGUP]).flat();
+    const events = finaliseEvents(turns, {
+      vendor: 'huawei-odfs',
+      connectionId: 'c1',
+      tenantId: 't1',
+      receivedAt: T0,
+    });
+
+    const result = fold(events);
+
+    expect(result?.session).toMatchObject({
+      status: 'ended',
+      disposition: 'transferred',
+      startedAt: T0.toISOString(),
+      answeredAt: T0.toISOString(),
+    });
+    const ivr = result?.legs.find((leg) => leg.vendorLegId === '1528780879-9581');
+    const target = result?.legs.find((leg) => leg.vendorLegId === '1528780879-9581:transfer:1');
+    expect(ivr).toMatchObject({ answeredAt: T0.toISOString(), state: 'ended', disposition: 'transferred' });
+    expect(ivr?.durationSec).toBe(
+      Math.round((Date.parse(ivr?.endedAt ?? '') - Date.parse(T0.toISOString())) / 1000),
+    );
+    // The target is reached by a transfer Huawei reports as done, not as answered by anyone.
+    expect(target?.answeredAt).toBeUndefined();
   });
 });
 

@@ -22,6 +22,7 @@ describe('dialog requests', () => {
     ['inaction-9-asr-text.json', 9],
     ['constructed-inaction-8-init.json', 8],
     ['constructed-inaction-11-transfer-ok.json', 11],
+    ['constructed-inaction-9-asr-long-inter-no.json', 9],
   ])('parses %s', (name, inaction) => {
     // Prepare / Act
     const parsed = parseDialogRequest(Buffer.from(text(name)));
@@ -92,6 +93,65 @@ describe('dialog requests', () => {
   it('does not need trans_result on the hang-up the IVR sends after our outaction 10', () => {
     const parsed = parse({ userid: 'u1', inaction: 11, inparams: { call_id: 'u1', input: 'hangup' } });
     expect(parsed.ok).toBe(true);
+  });
+
+  it.each([
+    ['inparams', 'inter_no', 200],
+    ['inparams', 'begin_play', 64],
+    ['inparams', 'end_play', 64],
+    ['inparams', 'result_time', 64],
+    ['inparams', 'begin_trans', 64],
+    ['inparams', 'end_trans', 64],
+    ['inparams', 'entrance_id', 64],
+    ['inparams', 'mediaType', 64],
+    ['inparams', 'call_media_type', 64],
+    ['inparams', 'channelType', 64],
+    ['inparams', 'suilu_region_id', 200],
+    ['inparams', 'recordFileName', 4096],
+    ['inparams', 'record_result', 4096],
+    ['extparams', 'transin_data', 10_000],
+  ])('sets no length limit of its own on %s.%s, which Huawei documents none for', (part, field, length) => {
+    const body = json('constructed-inaction-9-asr-long-inter-no.json');
+    const value = 'x'.repeat(length);
+
+    const parsed = parse({ ...body, [part]: { ...JsonObject.parse(body[part] ?? {}), [field]: value } });
+
+    expect(parsed.ok, parsed.ok ? '' : parsed.message).toBe(true);
+    expect(
+      parsed.ok && JsonObject.parse(parsed.value[part === 'inparams' ? 'inparams' : 'extparams'])[field],
+    ).toBe(value);
+  });
+
+  it('keeps the limits Huawei does document: input 1024 characters, ids 64', () => {
+    const body = json('constructed-inaction-9-asr-long-inter-no.json');
+    const inparams = JsonObject.parse(body.inparams);
+
+    const longest = parse({ ...body, inparams: { ...inparams, input: 'x'.repeat(1024) } });
+    const tooLong = parse({ ...body, inparams: { ...inparams, input: 'x'.repeat(1025) } });
+    const longId = parse({ ...body, inparams: { ...inparams, call_id: 'x'.repeat(65) } });
+
+    expect(longest.ok).toBe(true);
+    expect(tooLong.ok || tooLong.issues?.map((i) => [i.path, i.message])).toEqual([
+      ['inparams.input', 'at most 1024 characters'],
+    ]);
+    expect(longId.ok || longId.issues?.map((i) => i.path)).toEqual(['inparams.call_id']);
+  });
+
+  it('reads an optional number Huawei leaves empty ("") as absent, and numbers of any length', () => {
+    const body = json('constructed-inaction-9-asr-long-inter-no.json');
+    const inparams = JsonObject.parse(body.inparams);
+
+    const parsed = parse({
+      ...body,
+      inparams: { ...inparams, inter_idx: '', trans_result: '4294967295' },
+      extparams: { release_reason: ' ' },
+    });
+
+    expect(parsed.ok, parsed.ok ? '' : parsed.message).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value.inparams.inter_idx).toBeUndefined();
+    expect(parsed.value.inparams.trans_result).toBe(4294967295);
+    expect(parsed.value.extparams?.release_reason).toBeUndefined();
   });
 
   it('answers a body that is not JSON with a clear 400', () => {

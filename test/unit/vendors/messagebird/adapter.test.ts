@@ -108,6 +108,111 @@ describe('callFlow: answering a fetch', () => {
     });
   });
 
+  it('answers a record onFinish POST sent without a Content-Type, and reports the recording it carries', async () => {
+    const request = await signed({
+      url: `${BASE}/call-flow`,
+      body: fixtureText(VENDOR, 'constructed-fetch-record-onfinish.json'),
+    });
+
+    const { result } = await call('callFlow', request, routeContext(NOW, { defaultCallFlow: defaultFlow }));
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    expect(request.contentType).toBeUndefined();
+    expect(result.outcome.reply.status).toBe(200);
+    expect(CallFlow.parse(JSON.parse(result.outcome.reply.body ?? ''))).toEqual(CallFlow.parse(defaultFlow));
+    const events = result.outcome.events;
+    expect(events.map((event) => event.type)).toEqual([
+      'action.requested',
+      'recording.available',
+      'action.responded',
+    ]);
+    expect(events[1]).toMatchObject({
+      vendorSessionId: CALL_ID,
+      vendorLegId: 'a1f0e2d3-4c5b-4a69-8e7f-0123456789ab',
+      vendorEventType: 'record.onFinish',
+      vendorStatus: 'done',
+      dedupeKey: 'recording:3b4ac358-ab8b-4d5e-8a9c-2b1f0e6d7c55:recording.available',
+      recording: {
+        id: '3b4ac358-ab8b-4d5e-8a9c-2b1f0e6d7c55',
+        path: '/recordings/3b4ac358-ab8b-4d5e-8a9c-2b1f0e6d7c55.wav',
+        durationSec: 6,
+        status: 'done',
+      },
+    });
+  });
+
+  it('reads an untyped body that is not JSON as a form', async () => {
+    const request = await signed({ url: `${BASE}/call-flow`, body: `callID=${CALL_ID}&legID=leg-1&dtmf=5` });
+
+    const { result } = await call('callFlow', request);
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    expect(result.outcome.events.find((event) => event.type === 'input.received')).toMatchObject({
+      vendorSessionId: CALL_ID,
+      vendorLegId: 'leg-1',
+      input: { kind: 'dtmf', value: '5' },
+    });
+  });
+
+  it('reads a recording resource sent as the whole body, finding its call in the resource’s own link', async () => {
+    const body = JSON.stringify({
+      id: 'rec-1',
+      format: 'wav',
+      status: 'failed',
+      duration: 0,
+      _links: { self: `/calls/${CALL_ID}/legs/leg-9/recordings/rec-1` },
+    });
+    const request = await signed({ url: `${BASE}/call-flow`, body });
+
+    const { result } = await call('callFlow', request);
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    expect(result.outcome.reply.status).toBe(200);
+    expect(result.outcome.events.find((event) => event.type === 'recording.failed')).toMatchObject({
+      vendorSessionId: CALL_ID,
+      vendorLegId: 'leg-9',
+      recording: { id: 'rec-1', status: 'failed', durationSec: 0 },
+    });
+  });
+
+  it('leaves out a recording id that is no MessageBird id, and still answers', async () => {
+    const body = JSON.stringify({ callId: CALL_ID, recording: { id: 'a b<script>', status: 'done' } });
+    const request = await signed({ url: `${BASE}/call-flow`, body });
+
+    const { result } = await call('callFlow', request);
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    const recorded = result.outcome.events.find((event) => event.type === 'recording.available');
+    expect(recorded?.recording).toEqual({ status: 'done' });
+    expect(recorded?.dedupeKey).toMatch(/^fetch:.+:recording\.available$/);
+  });
+
+  it('answers a fetch whose other fields are long: only the ids it keeps are limited', async () => {
+    const body = JSON.stringify({
+      callId: CALL_ID,
+      recording: {
+        id: 'rec-2',
+        _links: { file: `https://media.example.com/rec-2.wav?sig=${'x'.repeat(4000)}` },
+      },
+      note: 'y'.repeat(5000),
+    });
+    const request = await signed({
+      url: `${BASE}/call-flow`,
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+
+    const { result } = await call('callFlow', request);
+
+    if (!result?.ok) throw new Error(`not answered: ${JSON.stringify(result)}`);
+    expect(
+      result.outcome.events.find((event) => event.type === 'recording.available')?.recording,
+    ).toMatchObject({
+      id: 'rec-2',
+      url: expect.stringMatching(/^https:\/\/media\.example\.com\/rec-2\.wav\?sig=x{4000}$/),
+    });
+  });
+
   it('answers in XML when the request asks for application/xml', async () => {
     const request = await signed({
       method: 'GET',
@@ -146,6 +251,7 @@ describe('callFlow: answering a fetch', () => {
     ['a JSON body that is not JSON', '{"callID":', 'application/json', 400, 'invalid_json'],
     ['a JSON body that is a list', '[1]', 'application/json', 400, 'invalid_fetch'],
     ['a body of another type', '<call/>', 'text/plain', 415, 'unsupported_media_type'],
+    ['an untyped JSON body that is a list', '[1]', '', 400, 'invalid_fetch'],
     [
       'a call id that is no id',
       'callID=a%20b%3Cscript%3E',
@@ -157,7 +263,7 @@ describe('callFlow: answering a fetch', () => {
     const request = await signed({
       url: `${BASE}/call-flow`,
       body,
-      headers: { 'content-type': contentType },
+      headers: contentType ? { 'content-type': contentType } : {},
     });
 
     const { result } = await call('callFlow', request);
@@ -338,6 +444,16 @@ describe('events: status webhooks', () => {
     expect(
       result.outcome.events.filter((event) => event.type === 'leg.ended').map((event) => event.durationSec),
     ).toEqual([120, 130]);
+  });
+
+  it('takes a status delivery that says nothing of its Content-Type, as it takes any JSON one', async () => {
+    const body = fixtureText(VENDOR, 'constructed-lifecycle/06-legs-hangup.json');
+    const request = await signed({ url: `${BASE}/events`, body });
+
+    const { result } = await call('events', request);
+
+    expect(request.contentType).toBeUndefined();
+    expect(result?.ok && result.outcome.reply).toEqual({ status: 200 });
   });
 
   it('rejects a delivery whose payload is not a call or leg MessageBird sends', async () => {

@@ -195,6 +195,18 @@ describe('status webhook parsing', () => {
     expect(parseEvents(Buffer.from(body))).toMatchObject({ ok: false, code });
   });
 
+  it('takes a delivery of any number of items: MessageBird documents no limit on a batch', () => {
+    const items = Array.from({ length: 250 }, (_, i) => ({
+      type: 'leg',
+      event: 'legUpdated',
+      payload: { id: `leg-${i}`, callId: 'call-1', status: 'ringing' },
+    }));
+
+    const result = parseEvents(Buffer.from(JSON.stringify({ timestamp: '2024-05-02T10:00:00Z', items })));
+
+    expect(result.ok && result.value.items).toHaveLength(250);
+  });
+
   it('names every bad field of a call or leg payload by its path from the body', () => {
     const body = {
       items: [

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { fold } from '../../../../functions/state/fold';
 import { dispositionOf, normalise } from '../../../../functions/vendors/ringcentral/normalise';
 import { legIdFor, sessionIdFor } from '../../../../shared/ids';
+import { fixtureFolder } from '../../../support/fixtures';
 import {
   CONNECTION_ID,
   eventsOf,
@@ -8,6 +10,7 @@ import {
   fixtureObject,
   parsed,
   telephonyNotification,
+  VENDOR,
 } from './support';
 
 describe('RingCentral telephony session notifications (published samples)', () => {
@@ -287,5 +290,57 @@ describe('RingCentral notifications of other event filters', () => {
       vendorEventType: '/restapi/v1.0/account/809646016/extension/809646016/message-store',
       occurredAt: '2020-06-14T19:30:12.004Z',
     });
+  });
+});
+
+describe('RingCentral call direction (the data streams RingCentral’s telephony-session guide links to)', () => {
+  /** Every notification of a stream, in an order of its own, folded as the state function folds them. */
+  function folded(stream: string, order: (files: { name: string; text: string }[]) => typeof files) {
+    const events = order(fixtureFolder(VENDOR, stream)).flatMap((file) => eventsOf(Buffer.from(file.text)));
+    const result = fold(events);
+    if (!result) throw new Error(`${stream} folded into nothing`);
+    return result;
+  }
+  const arrival = (files: { name: string; text: string }[]) => files;
+  const reversed = (files: { name: string; text: string }[]) => [...files].reverse();
+
+  it.each([arrival, reversed])(
+    'reads a PSTN call into an IVR and on to an agent as inbound, though its caller’s party is Outbound (%#)',
+    (order) => {
+      const { session, legs } = folded('csn-pstn-to-ringcentral', order);
+
+      expect(session).toMatchObject({
+        direction: 'inbound',
+        from: { e164: '+14083388064' },
+        to: { e164: '+18003151571' },
+        status: 'ended',
+        legCount: 3,
+      });
+      expect(legs.map((leg) => [leg.vendorLegId, leg.direction])).toEqual([
+        ['p-718107795d564867a6f635fd81e89940-1', 'inbound'],
+        ['p-718107795d564867a6f635fd81e89940-2', 'inbound'],
+        ['p-718107795d564867a6f635fd81e89940-3', 'inbound'],
+      ]);
+    },
+  );
+
+  it.each([arrival, reversed])(
+    'reads a call an extension places to a PSTN number as outbound, though the callee’s party is Inbound (%#)',
+    (order) => {
+      const { session, legs } = folded('csn-ringcentral-to-pstn', order);
+
+      expect(session).toMatchObject({ direction: 'outbound', to: { e164: '+14083388064' }, status: 'ended' });
+      expect(legs.map((leg) => [leg.vendorLegId, leg.direction])).toEqual([
+        ['p-c23b203d62db4f6aaee00717bafa99be-1', 'outbound'],
+        ['p-c23b203d62db4f6aaee00717bafa99be-2', 'outbound'],
+      ]);
+    },
+  );
+
+  it('keeps an extension’s own direction: a colleague consulted during an inbound call is an outbound leg', () => {
+    const { session, legs } = folded('lifecycle', arrival);
+
+    expect(session.direction).toBe('inbound');
+    expect(legs.map((leg) => leg.direction)).toEqual(['inbound', 'outbound']);
   });
 });
