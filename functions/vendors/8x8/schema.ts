@@ -33,7 +33,10 @@ const CallPayload = z.object({
   callDuration: z.number().nonnegative().nullish(),
   sipCode: z.number().int().min(100).max(699).nullish(),
   timestamp: Timestamp,
+  /** Key presses: 8x8 puts them here in the VCA guide's sample... */
   eventData: z.object({ dtmf: z.string().nullish() }).nullish(),
+  /** ...and here in the Simple IVR guide's DTMF_RECEIVED sample and the VCA guide's field table. */
+  dtmf: OptionalText,
   clientActionId: OptionalText,
 });
 export type CallPayload = z.infer<typeof CallPayload>;
@@ -174,7 +177,8 @@ export const Callflow = z
 export type Callflow = z.infer<typeof Callflow>;
 
 export const CallActionResponse = z.object({
-  clientActionId: z.string().min(1).max(128).optional(),
+  /** Echoed in the next VCA; 8x8 documents no length limit (it carries a call's continuation, render.ts). */
+  clientActionId: z.string().min(1).max(4096).optional(),
   callflow: Callflow,
 });
 export type CallActionResponse = z.infer<typeof CallActionResponse>;
