@@ -1,4 +1,5 @@
 import { defineVendor } from '../meta';
+import { huaweiOdfsRenderRules } from './render-rules';
 
 /**
  * Huawei CEC ODFS dialog interface: we play the ODFS, the Huawei IVR calls us once per dialog turn. The IVR
@@ -18,4 +19,5 @@ export const huaweiOdfsMeta = defineVendor({
   answerDeadlineMs: 2000,
   // The IVR asks every few seconds while the caller is in the dialog: this long without a word, the call is over.
   staleAfterMinutes: { unanswered: 30, answered: 240 },
+  renderRules: huaweiOdfsRenderRules,
 });
