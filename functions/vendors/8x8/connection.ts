@@ -1,6 +1,7 @@
 /**
  * An 8x8 connection: the httpAuthHeader value configured on the sub-account's webhooks (stored only as its
- * SHA-256), and what to answer a call action with until call flows exist.
+ * SHA-256), and what to answer a call action with when no call
+ * flow, decider or masking session does, and the voices call flows speak with.
  */
 import * as z from 'zod';
 import { sayLanguages } from '../../../shared/call-control/steps';
