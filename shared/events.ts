@@ -85,6 +85,14 @@ export type Direction = z.infer<typeof Direction>;
 
 const IsoTime = z.iso.datetime();
 
+/**
+ * Where a live call's answer came from: `masking` (a masking session's bridge or refusal), `flow` (a call
+ * flow), `decider` (the user's own code), `default` (the connection's own settings), `fallback` (what a call
+ * gets when deciding could not finish, or the vendor's apology when nothing is configured).
+ */
+export const ActionSource = z.enum(['default', 'fallback', 'flow', 'masking', 'decider']);
+export type ActionSource = z.infer<typeof ActionSource>;
+
 /** A party as the vendor named it (`raw`, always kept) and, where it parses as a phone number, in E.164. */
 export const Party = z.object({
   raw: z.string(),
@@ -181,11 +189,20 @@ export const CallEvent = z.object({
       vendorRequestId: z.string().optional(),
     })
     .optional(),
-  /** On action.responded: where the answer came from and the steps it holds, by name. */
+  /**
+   * On action.responded: where the answer came from and the steps it holds, by name (the call-flow model's
+   * step actions when call control answered; the vendor's own actions when the connection's settings did).
+   */
   action: z
     .object({
-      source: z.enum(['default', 'fallback', 'flow']),
+      source: ActionSource,
       steps: z.array(z.string()),
+      /** The call flow that answered. */
+      flowId: z.string().optional(),
+      /** The decider that answered, by its URL's origin or its function's ARN: never its path or secret. */
+      decider: z.string().optional(),
+      /** Why the fallback was given. */
+      reason: z.string().optional(),
     })
     .optional(),
   vendorEventType: z.string().min(1),

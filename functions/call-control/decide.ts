@@ -13,7 +13,14 @@
  */
 
 import type { Continuation, ProgramRef } from '../../shared/call-control/continuation';
-import { advance, type Cursor, START, type Turn, type TurnInput } from '../../shared/call-control/engine';
+import {
+  advance,
+  type Cursor,
+  START,
+  type Turn,
+  type TurnInput,
+  type TurnOptions,
+} from '../../shared/call-control/engine';
 import {
   type ConnectionControl,
   type ControlTarget,
@@ -28,16 +35,17 @@ import {
   type RenderRules,
   renderIssues,
   type Step,
+  type StepAction,
   Steps,
 } from '../../shared/call-control/steps';
 import type { ControlStore } from '../../shared/call-control/store';
 import type { ConnectionRecord } from '../../shared/connection-store';
-import type { Direction, Party } from '../../shared/events';
+import type { ActionSource, Direction, Party } from '../../shared/events';
 import { FreshCache, raceAbort } from '../../shared/fresh-cache';
 import type { DeciderClient, DeciderRequest } from './decider';
 
 /** What the answer came from, as action.responded reports it. */
-export type AnswerSource = 'masking' | 'flow' | 'decider' | 'default' | 'fallback';
+export type AnswerSource = ActionSource;
 
 export interface LiveCall {
   readonly connection: ConnectionRecord;
@@ -59,6 +67,8 @@ export interface DecideOptions {
   /** The vendor plays one step per request (Huawei). */
   readonly oneStep?: boolean;
   readonly maxTurns?: number;
+  /** Actions a turn ends after, because the vendor comes back after them by itself (8x8: connect). */
+  readonly stopAfter?: readonly StepAction[];
   /** The vendor's apology and hangup: the fallback of a connection that names none. */
   readonly vendorFallback: readonly Step[];
   /** The connection's settings hold a vendor-native default answer (step 5 above). */
@@ -77,6 +87,8 @@ export interface Decision {
   readonly decider?: string;
   /** Why the fallback was given. */
   readonly reason?: string;
+  /** The flow records the whole call (a flow's `record`; a vendor that can applies it on the first turn). */
+  readonly record?: boolean;
 }
 
 export interface ControlReaderOptions {
@@ -159,6 +171,39 @@ interface Program {
   readonly steps?: readonly Step[];
   readonly decider?: Decider;
   readonly flowId?: string;
+  readonly record?: boolean;
+}
+
+/** A saved flow as a program. */
+function flowProgram(flow: StoredFlow): Program {
+  return {
+    ref: { kind: 'flow', flowId: flow.id, rev: flow.rev },
+    source: 'flow',
+    steps: flow.steps,
+    flowId: flow.id,
+    ...(flow.record ? { record: true } : {}),
+  };
+}
+
+/** Where a program's answers come from, by its kind. */
+function sourceOf(ref: ProgramRef): AnswerSource {
+  switch (ref.kind) {
+    case 'flow':
+    case 'decider':
+    case 'masking':
+    case 'fallback':
+      return ref.kind;
+    case 'native':
+      return 'default';
+  }
+}
+
+function turnOptionsOf(options: DecideOptions): TurnOptions {
+  return {
+    ...(options.oneStep ? { oneStep: true } : {}),
+    ...(options.maxTurns ? { maxTurns: options.maxTurns } : {}),
+    ...(options.stopAfter?.length ? { stopAfter: options.stopAfter } : {}),
+  };
 }
 
 /** The steps a masking session plays for this caller. */
@@ -202,17 +247,25 @@ async function programOf(
   if ('callFlowId' in target) {
     const flow = await deps.control.flow(call.connection.tenantId, target.callFlowId, signal);
     if (!flow) throw new Fallback(`call flow ${target.callFlowId} does not exist`);
-    return {
-      ref: { kind: 'flow', flowId: flow.id, rev: flow.rev },
-      source: 'flow',
-      steps: flow.steps,
-      flowId: flow.id,
-    };
+    return flowProgram(flow);
   }
   return {
     ref: { kind: 'decider', via: via.via, ...(via.number ? { number: via.number } : {}) },
     source: 'decider',
     decider: target.decider,
+  };
+}
+
+/** A read started now and awaited later (or never): its failure is raised only when it is awaited. */
+function settled<T>(read: Promise<T>): () => Promise<T> {
+  const outcome = read.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return async () => {
+    const result = await outcome;
+    if (result.ok) return result.value;
+    throw result.error;
   };
 }
 
@@ -224,6 +277,12 @@ async function resolve(
   signal: AbortSignal,
 ): Promise<Program | undefined> {
   const { tenantId, id: connectionId } = call.connection;
+  // Every read starts at once, so a new call waits for the slowest read, not for their sum; each is still
+  // consulted in order, and one that is not needed may fail without effect.
+  const later = {
+    control: settled(deps.control.connectionControl(connectionId, signal)),
+    defaultFlow: settled(deps.control.defaultFlow(tenantId, signal)),
+  };
   if (call.called) {
     const [masking, assignment] = await Promise.all([
       /^\+\d+$/.test(call.called)
@@ -246,17 +305,10 @@ async function resolve(
       return programOf(deps, call, assignment.target, { via: 'number', number: assignment.number }, signal);
     }
   }
-  const control = await deps.control.connectionControl(connectionId, signal);
+  const control = await later.control();
   if (control?.target) return programOf(deps, call, control.target, { via: 'connection' }, signal);
-  const fallbackFlow = await deps.control.defaultFlow(tenantId, signal);
-  if (fallbackFlow) {
-    return {
-      ref: { kind: 'flow', flowId: fallbackFlow.id, rev: fallbackFlow.rev },
-      source: 'flow',
-      steps: fallbackFlow.steps,
-      flowId: fallbackFlow.id,
-    };
-  }
+  const fallbackFlow = await later.defaultFlow();
+  if (fallbackFlow) return flowProgram(fallbackFlow);
   return options.hasNativeDefault
     ? undefined
     : { ref: { kind: 'fallback' }, source: 'default', steps: options.vendorFallback };
@@ -275,7 +327,8 @@ async function resume(
     case 'flow': {
       const flow = await deps.control.flow(tenantId, ref.flowId, signal);
       if (!flow) throw new Fallback(`call flow ${ref.flowId} was deleted during the call`);
-      return { ref, source: 'flow', steps: flow.steps, flowId: flow.id };
+      // Read as saved now: the store keeps one revision, so `rev` records which one the call started with.
+      return { ...flowProgram(flow), ref };
     }
     case 'decider': {
       const target =
@@ -320,25 +373,33 @@ function deciderEvent(input: TurnInput | undefined, started: boolean): DeciderRe
   return 'call.continued';
 }
 
+/** A turn, and the decider's answer it was played from (kept for one-step vendors, see Continuation). */
+interface PlayedTurn {
+  readonly turn: Turn;
+  readonly answer?: readonly Step[];
+}
+
 /**
  * Runs one turn of a program. A decider is asked for steps at every turn that needs a decision (a new call,
- * and after each input or redirect); steps after a gather in its answer do not run: it is asked again.
+ * and after each input or redirect); steps after a gather in its answer do not run: it is asked again. For
+ * a vendor that plays one step per request, the rest of its answer plays first, without asking again.
  */
 async function turnOf(
   deps: DecideDependencies,
   call: LiveCall,
   program: Program,
-  from: Cursor | undefined,
+  continuation: Continuation | undefined,
   input: TurnInput | undefined,
   options: DecideOptions,
   signal: AbortSignal,
-): Promise<Turn> {
-  const turnOptions = {
-    ...(options.oneStep ? { oneStep: true } : {}),
-    ...(options.maxTurns ? { maxTurns: options.maxTurns } : {}),
-  };
-  if (program.steps) return advance(program.steps, from, input, turnOptions);
+): Promise<PlayedTurn> {
+  const from = continuation?.cursor;
+  const turnOptions = turnOptionsOf(options);
+  if (program.steps) return { turn: advance(program.steps, from, input, turnOptions) };
   if (!program.decider) throw new Fallback('nothing to run');
+  if (continuation?.steps && from && !from.awaiting) {
+    return { turn: advance(continuation.steps, from, input, turnOptions), answer: continuation.steps };
+  }
   // What the caller pressed is stored where the step it answers said; a decider starts its steps afresh.
   const awaitedVariable = from?.awaiting ? (from.awaiting.variable ?? 'digits') : undefined;
   const pressed = input?.kind === 'digits' && input.digits.length > 0 ? input.digits : undefined;
@@ -366,7 +427,33 @@ async function turnOf(
     signal,
   );
   const turn = advance(answer.steps, { ...START, vars, turns: from?.turns ?? 0 }, undefined, turnOptions);
-  return pressed ? { ...turn, stored: { variable: awaitedVariable ?? 'digits', value: pressed } } : turn;
+  return {
+    turn: pressed ? { ...turn, stored: { variable: awaitedVariable ?? 'digits', value: pressed } } : turn,
+    answer: answer.steps,
+  };
+}
+
+/**
+ * What the next request of the call continues from; undefined when the call is over. A decider's answer is
+ * kept only while a one-step vendor plays it and the step just played leaves the decider nothing to hear
+ * (no input awaited, no redirect, no recording to report on).
+ */
+function continuationAfter(
+  program: Program,
+  played: PlayedTurn,
+  options: DecideOptions,
+): Continuation | undefined {
+  const { turn, answer } = played;
+  if (turn.after === 'end') return undefined;
+  const last = turn.steps.at(-1);
+  const keep =
+    options.oneStep &&
+    answer !== undefined &&
+    turn.after === 'continue' &&
+    last !== undefined &&
+    last.action !== 'redirect' &&
+    last.action !== 'record';
+  return { program: program.ref, cursor: turn.cursor, ...(keep ? { steps: [...answer] } : {}) };
 }
 
 /** The fallback turn: the connection's fallback steps, from their start. */
@@ -380,12 +467,7 @@ async function fallbackDecision(
 ): Promise<Decision> {
   // From memory, or the vendor's apology: once the signal has aborted, only a cached fallback is read.
   const steps = await fallbackSteps(deps, call, options, signal);
-  const turn = advance(
-    steps,
-    { ...START, turns: from?.turns ?? 0 },
-    undefined,
-    options.oneStep ? { oneStep: true } : {},
-  );
+  const turn = advance(steps, { ...START, turns: from?.turns ?? 0 }, undefined, turnOptionsOf(options));
   const program: ProgramRef = { kind: 'fallback' };
   return {
     source: 'fallback',
@@ -405,6 +487,16 @@ export async function decide(
   options: DecideOptions,
   signal: AbortSignal,
 ): Promise<Decision> {
+  if (continuation?.cursor.ended) {
+    // The call was hung up: whatever the vendor asks, it is hung up again, with nothing to read.
+    const turn = advance([], continuation.cursor, undefined, turnOptionsOf(options));
+    return {
+      source: sourceOf(continuation.program),
+      program: continuation.program,
+      turn,
+      continuation: undefined,
+    };
+  }
   let program: Program | undefined;
   try {
     program = continuation
@@ -414,7 +506,8 @@ export async function decide(
       const ref: ProgramRef = { kind: 'native' };
       return { source: 'default', program: ref, turn: undefined, continuation: undefined };
     }
-    const turn = await turnOf(deps, call, program, continuation?.cursor, input, options, signal);
+    const played = await turnOf(deps, call, program, continuation, input, options, signal);
+    const { turn } = played;
     const issues = renderIssues(turn.steps, options.rules);
     const first = issues[0];
     if (first) throw new Fallback(describeRenderIssue(first));
@@ -422,9 +515,10 @@ export async function decide(
       source: program.source,
       program: program.ref,
       turn,
-      continuation: turn.after === 'end' ? undefined : { program: program.ref, cursor: turn.cursor },
+      continuation: continuationAfter(program, played, options),
       ...(program.flowId ? { flowId: program.flowId } : {}),
       ...(program.decider ? { decider: deciderName(program.decider) } : {}),
+      ...(program.record ? { record: true } : {}),
     };
   } catch (error) {
     const decision = await fallbackDecision(

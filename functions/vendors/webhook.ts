@@ -246,8 +246,15 @@ export function callControlFor(
 ): CallControl {
   return {
     decide: (call, continuation, input, options) => {
+      // Without a control table there are no flows, deciders or masking sessions: the vendor's own default
+      // answers, as it did before call control (decide never throws, and neither does this).
       if (!control)
-        return Promise.reject(new Error('this function has no call control (CONTROL_TABLE is not set)'));
+        return Promise.resolve({
+          source: 'default',
+          program: { kind: 'native' },
+          turn: undefined,
+          continuation: undefined,
+        });
       return decide(control, { ...call, connection, receivedAt }, continuation, input, options, signal);
     },
   };

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { Cursor } from './engine';
+import { Steps } from './steps';
 
 export const ProgramRef = z.discriminatedUnion('kind', [
   /** A saved call flow; `rev` is its revision when the call started (a later edit does not move a call). */
@@ -28,7 +29,15 @@ export const ProgramRef = z.discriminatedUnion('kind', [
 ]);
 export type ProgramRef = z.infer<typeof ProgramRef>;
 
-export const Continuation = z.object({ program: ProgramRef, cursor: Cursor });
+export const Continuation = z.object({
+  program: ProgramRef,
+  cursor: Cursor,
+  /**
+   * A decider's answer still being played, for a vendor that plays one step per request (Huawei): its next
+   * steps play without asking the decider again, which is asked only where the answer needs input or ends.
+   */
+  steps: Steps.optional(),
+});
 export type Continuation = z.infer<typeof Continuation>;
 
 const PREFIX = 'ch1.';
@@ -46,10 +55,11 @@ const Wire = z.object({
     .optional(),
   t: z.number().int().min(0),
   e: z.literal(1).optional(),
+  s: Steps.optional(),
 });
 
 export function encodeContinuation(continuation: Continuation): string {
-  const { program, cursor } = continuation;
+  const { program, cursor, steps } = continuation;
   const wire: z.infer<typeof Wire> = {
     p: program,
     a: cursor.at,
@@ -63,6 +73,7 @@ export function encodeContinuation(continuation: Continuation): string {
       : {}),
     t: cursor.turns,
     ...(cursor.ended ? { e: 1 as const } : {}),
+    ...(steps ? { s: steps } : {}),
   };
   return `${PREFIX}${Buffer.from(JSON.stringify(wire)).toString('base64url')}`;
 }
@@ -93,5 +104,6 @@ export function decodeContinuation(value: string | undefined): Continuation | un
     turns: wire.data.t,
     ...(wire.data.e ? { ended: true } : {}),
   });
-  return cursor.success ? { program: wire.data.p, cursor: cursor.data } : undefined;
+  if (!cursor.success) return undefined;
+  return { program: wire.data.p, cursor: cursor.data, ...(wire.data.s ? { steps: wire.data.s } : {}) };
 }

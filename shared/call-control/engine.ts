@@ -7,14 +7,15 @@
  * vendor to come back: a step that collects input (the vendor returns with what was pressed), a record or
  * a redirect (it returns when done), or, for a vendor that plays one step per request (Huawei), any step.
  * Hangup and reject end the call; running off the end of the steps hangs up. Connects and transfers do
- * not end a turn: what follows them plays if the call comes back (the destination did not answer).
+ * not end a turn: what follows them plays if the call comes back (the destination did not answer) — unless
+ * the vendor plays what follows a bridge to the bridged party (8x8), which then stops after them.
  *
  * Input jumps: a gather goes to `branches[digits]`, else `branches.default`, else the next step; nothing
  * pressed replays it up to `attempts` times, then `branches.timeout`, else the next step. A keypress step
  * (say, play or pause with onKeypressVar) goes to onKeypressGoto when a key was pressed, else on.
  */
 import * as z from 'zod';
-import { collectsInput, endsCall, type Step, VariableName } from './steps';
+import { collectsInput, endsCall, type Step, type StepAction, VariableName } from './steps';
 
 /** Where a call is in its steps, between turns. Small: vendors carry it back (8x8, MessageBird). */
 export const Cursor = z
@@ -65,6 +66,8 @@ export interface TurnOptions {
   readonly oneStep?: boolean;
   /** Turns a call may take before it is hung up (default 50). */
   readonly maxTurns?: number;
+  /** Actions a turn ends after, because the vendor comes back after them by itself (8x8: connect). */
+  readonly stopAfter?: readonly StepAction[];
 }
 
 const HANGUP: Step = { action: 'hangup', options: {} };
@@ -162,7 +165,8 @@ export function advance(
     }
     if (endsCall(step)) return done('end', { at: at + 1, ended: true });
     if (step.action === 'redirect') return done(step.options.url ? 'end' : 'continue', { at: at + 1 });
-    if (step.action === 'record' || options.oneStep) return done('continue', { at: at + 1 });
+    if (step.action === 'record' || options.oneStep || options.stopAfter?.includes(step.action))
+      return done('continue', { at: at + 1 });
   }
   out.push(HANGUP);
   return done('end', { at, ended: true });

@@ -1,18 +1,31 @@
 /**
  * An 8x8 connection: the httpAuthHeader value configured on the sub-account's webhooks (stored only as its
- * SHA-256), and what to answer a call action with until call flows exist.
+ * SHA-256), and what to answer a call action with when no call
+ * flow, decider or masking session does, and the voices call flows speak with.
  */
 import * as z from 'zod';
+import { sayLanguages } from '../../../shared/call-control/steps';
 import { defineConnection } from '../adapter';
 import { SealedToken, sealToken } from '../tokens';
 import { Callflow } from './schema';
+
+const VoiceProfile = z.string().min(1).max(64);
+
+/** The 8x8 voice profile a call flow's `say` speaks a language with, by voice. */
+export const VoiceProfiles = z.partialRecord(
+  z.enum(sayLanguages),
+  z.object({ female: VoiceProfile.optional(), male: VoiceProfile.optional() }).strict(),
+);
+export type VoiceProfiles = z.infer<typeof VoiceProfiles>;
 
 export const EightByEightSettings = z
   .object({
     /** The callflow a new call gets. Without one, a short apology and a hangup. */
     defaultCallflow: Callflow.optional(),
-    /** The 8x8 voice profile of the safe fallback message. */
+    /** The 8x8 voice profile of the safe fallback message, and of a call flow's text in no mapped language. */
     voiceProfile: z.string().min(1).default('en-US-ZiraRUS'),
+    /** Voice profiles by call-flow language and voice, over the built-in ones (render.ts). */
+    voiceProfiles: VoiceProfiles.default({}),
     fallbackMessage: z
       .string()
       .min(1)

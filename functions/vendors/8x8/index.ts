@@ -1,6 +1,7 @@
 /**
  * The 8x8 adapter: one webhook route for all four webhook types. Authentication is the connection's
- * httpAuthHeader value in the Authorization header; a call action (VCA) is answered with a callflow.
+ * httpAuthHeader value in the Authorization header; a call action (VCA) is answered with a callflow, from
+ * call control (answer.ts) or the connection's settings (respond.ts).
  */
 
 import * as z from 'zod';
@@ -14,11 +15,12 @@ import {
   type WebhookRequest,
 } from '../adapter';
 import { matchesSealedToken } from '../tokens';
+import { answerCallAction } from './answer';
 import { type EightByEightSecrets, EightByEightSettings, eightByEightConnection } from './connection';
 import { eightByEightMeta } from './meta';
 import { normalise } from './normalise';
-import { decideAnswer, replyOf, respondedDraft, safeCallflow } from './respond';
-import { CallActionResponse, Webhook } from './schema';
+import { Answer, answerDrafts, replyOf, safeCallflow } from './respond';
+import { Webhook } from './schema';
 
 export function authenticate(request: WebhookRequest, secrets: EightByEightSecrets): AuthVerdict {
   const presented = request.headers.authorization;
@@ -40,7 +42,17 @@ function isCallAction(body: Buffer): boolean {
     : false;
 }
 
-const RecordedAnswer = z.object({ response: CallActionResponse, source: z.enum(['default', 'fallback']) });
+/** A call action's eventId: 8x8's resend of it carries the same one (vendors.md 1.7). */
+const CallActionKey = z.object({
+  eventType: z.literal('CALL_ACTION'),
+  payload: z.object({ eventId: z.string().min(1) }),
+});
+
+export function resendKeyOf(body: Buffer): string | undefined {
+  const read = readJson(body);
+  const parsed = read.ok ? CallActionKey.safeParse(read.value) : undefined;
+  return parsed?.success ? parsed.data.payload.eventId : undefined;
+}
 
 /** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
 const fallbackSettings = EightByEightSettings.parse({});
@@ -49,12 +61,12 @@ const webhook = defineRoute<Webhook, EightByEightSecrets, EightByEightSettings>(
   name: 'webhook',
   authenticate: (request, context) => authenticate(request, context.secrets),
   parse: (request) => parseWebhook(request.body),
-  handle: (input, context) => {
+  handle: async (input, context) => {
     const events = normalise(input);
     if (input.eventType !== 'CALL_ACTION') return { events, reply: { status: 200 }, live: false };
-    const answer = decideAnswer(input, context.settings);
+    const answer = await answerCallAction(input, context);
     return {
-      events: [...events, respondedDraft(input, answer)],
+      events: [...events, ...answerDrafts(input, answer, events)],
       reply: replyOf(answer.response),
       live: true,
       decision: answer,
@@ -64,8 +76,9 @@ const webhook = defineRoute<Webhook, EightByEightSecrets, EightByEightSettings>(
   renormalise: (input, decision) => {
     const events = normalise(input);
     if (input.eventType !== 'CALL_ACTION') return events;
-    return [...events, respondedDraft(input, RecordedAnswer.parse(decision))];
+    return [...events, ...answerDrafts(input, Answer.parse(decision), events)];
   },
+  resendKey: (request) => resendKeyOf(request.body),
   // Only a call action waits for an answer; status, summary and recording webhooks are retried instead.
   fallback: (request) =>
     isCallAction(request.body) ? replyOf({ callflow: safeCallflow(fallbackSettings) }) : undefined,

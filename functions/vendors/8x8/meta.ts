@@ -1,4 +1,5 @@
 import { defineVendor } from '../meta';
+import { eightByEightRenderRules } from './render-rules';
 
 /** 8x8 CPaaS Voice: one URL per connection takes VCA, VCS, VSS and VRU webhooks alike. */
 export const eightByEightMeta = defineVendor({
@@ -10,4 +11,5 @@ export const eightByEightMeta = defineVendor({
   answerDeadlineMs: 2000,
   // 8x8 sends a session summary within a minute of the end: this long without a word, the call is over.
   staleAfterMinutes: { unanswered: 15, answered: 240 },
+  renderRules: eightByEightRenderRules,
 });

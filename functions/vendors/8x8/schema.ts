@@ -187,7 +187,8 @@ export const Callflow = z
 export type Callflow = z.infer<typeof Callflow>;
 
 export const CallActionResponse = z.object({
-  clientActionId: z.string().min(1).max(128).optional(),
+  /** Echoed in the next VCA; 8x8 documents no length limit (it carries a call's continuation, render.ts). */
+  clientActionId: z.string().min(1).max(4096).optional(),
   callflow: Callflow,
 });
 export type CallActionResponse = z.infer<typeof CallActionResponse>;

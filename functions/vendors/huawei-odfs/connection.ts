@@ -1,7 +1,7 @@
 /**
  * A Huawei ODFS connection: the appKey (tenant id, kept as is) and appSecret (the IVR's API password, kept
  * only as its SHA-256) the IVR presents to get tokens, and the settings of the dialog it is answered with
- * until call flows exist.
+ * when no call flow, decider or masking session answers it.
  */
 import * as z from 'zod';
 import { defineConnection } from '../adapter';

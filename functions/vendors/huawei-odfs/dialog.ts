@@ -1,8 +1,9 @@
 /**
  * The ODFS side of the dialog, decided purely: given a turn, the call's state before it and the
- * connection's settings, what we answer and what the call's state becomes. Until call flows exist the
- * answer comes from the connection's default dialog: turn n of a call (inaction 8 is turn 1) gets step n,
- * and after the last step the call is hung up. Fixed rules come first:
+ * connection's settings, what we answer and what the call's state becomes. The answer is a dialog step:
+ * call control's (a call flow, decider or masking session, rendered by render.ts, see answer.ts), or the
+ * connection's default dialog, where turn n of a call (inaction 8 is turn 1) gets step n and after the last
+ * step the call is hung up. Fixed rules come first, whoever answers:
  * - inaction 7 (recording start) is acknowledged with outaction 7, inaction 13 (ASR poll) with "no result";
  *   neither is a dialog turn.
  * - input=hangup (inaction 9 or 11) is answered with outaction 10 and ends the call.
@@ -11,6 +12,8 @@
  * - a successful transfer ends the dialog: the caller has left our flow.
  */
 import * as z from 'zod';
+import { Continuation } from '../../../shared/call-control/continuation';
+import { ActionSource } from '../../../shared/events';
 import { type DialogStep, type HuaweiOdfsSettings, PromptStep, TransferStep } from './connection';
 import { type DialogRequest, isHangupInput } from './schema';
 
@@ -22,6 +25,27 @@ export const TransferRecord = z.object({
   result: z.enum(['success', 'failure']).optional(),
 });
 export type TransferRecord = z.infer<typeof TransferRecord>;
+
+/** Where a call that call control answers is in its program (Huawei echoes nothing we could carry it in). */
+export const ControlState = z.object({
+  /** Undefined once the program is over: the next turn hangs up. */
+  continuation: Continuation.optional(),
+  /** The function key that ends the input the IVR reports next: not part of what was pressed. */
+  finishKey: z.enum(['#', '*']).optional(),
+});
+export type ControlState = z.infer<typeof ControlState>;
+
+/** Where call control's answer came from, for action.responded. */
+export const ControlAnswer = z.object({
+  flowId: z.string().optional(),
+  decider: z.string().optional(),
+  reason: z.string().optional(),
+  /** The call-flow steps played, by action. */
+  steps: z.array(z.string()),
+  /** What the caller pressed, as the call's program stored it. */
+  stored: z.object({ variable: z.string(), value: z.string() }).optional(),
+});
+export type ControlAnswer = z.infer<typeof ControlAnswer>;
 
 /** What we remember of a call between turns (scratch state keyed by userid). */
 export const TurnState = z.object({
@@ -46,6 +70,8 @@ export const TurnState = z.object({
   capped: z.boolean(),
   /** The IVR's hang-up was acknowledged: the call is over. */
   ended: z.boolean(),
+  /** Call control answers this call; absent when the connection's dialog does. */
+  control: ControlState.optional(),
 });
 export type TurnState = z.infer<typeof TurnState>;
 
@@ -60,7 +86,8 @@ const TurnAnswer = z.discriminatedUnion('kind', [
 /** A turn's decision as kept with its raw request, for a renormalisation to rebuild the same events. */
 export const TurnDecisionRecord = z.object({
   answer: TurnAnswer,
-  source: z.enum(['default', 'fallback']),
+  source: ActionSource,
+  control: ControlAnswer.optional(),
   before: TurnState,
   after: TurnState.optional(),
   sequence: z.int(),
@@ -82,8 +109,13 @@ export type Answer =
 
 export interface TurnDecision {
   readonly answer: Answer;
-  /** Where the answer came from: the configured dialog, or the apology used when there is none. */
-  readonly source: 'default' | 'fallback';
+  /**
+   * Where the answer came from: call control's program, the configured dialog, or the apology used when
+   * there is none.
+   */
+  readonly source: ActionSource;
+  /** Call control answered: from where, and which steps. */
+  readonly control?: ControlAnswer | undefined;
   /** The call as it was before this turn (a fresh one when we had none). */
   readonly before: TurnState;
   /** The call after this turn; undefined when the turn changes nothing (inaction 7 and 13). */
@@ -146,18 +178,38 @@ function pendingTransfer(state: TurnState): TransferRecord | undefined {
   return state.transfers.findLast((transfer) => transfer.result === undefined);
 }
 
-export function decideTurn(
+/** A dialog turn the fixed rules leave to a dialog step: the call's state so far, waiting for the step. */
+export interface OpenTurn {
+  readonly turn: number;
+  readonly before: TurnState;
+  readonly state: TurnState;
+  readonly transfer: TransferRecord | undefined;
+}
+
+/** What answers an open turn, and where it came from. */
+export interface TurnStep {
+  readonly step: DialogStep;
+  readonly source: ActionSource;
+  readonly control?: ControlAnswer;
+  /** For call control: where the call's program is after this step. */
+  readonly controlState?: ControlState;
+}
+
+/** The fixed rules: a turn they decide, or the open turn a dialog step answers. */
+export function openTurn(
   request: DialogRequest,
   stored: TurnState | undefined,
   settings: HuaweiOdfsSettings,
   receivedAt: Date,
-): TurnDecision {
+): { readonly decided: TurnDecision } | { readonly open: OpenTurn } {
   const before = stored ?? freshState(receivedAt);
   const source = settings.dialog ? 'default' : 'fallback';
   if (request.inaction === 7 || request.inaction === 13) {
     const answer: Answer =
       request.inaction === 7 ? { kind: 'recording-started' } : { kind: 'no-recognition-result' };
-    return { answer, source: 'default', before, after: undefined, sequence: before.turns, capped: false };
+    return {
+      decided: { answer, source: 'default', before, after: undefined, sequence: before.turns, capped: false },
+    };
   }
 
   const turn = before.turns + 1;
@@ -184,23 +236,45 @@ export function decideTurn(
   const base = { source, before, sequence: turn, transfer } as const;
   if (isHangupInput(request.inparams.input) && (request.inaction === 9 || request.inaction === 11)) {
     return {
-      ...base,
-      answer: hangup(before.capped ? '1' : '0'),
-      after: { ...state, hangingUp: true, ended: true },
-      capped: false,
+      decided: {
+        ...base,
+        answer: hangup(before.capped ? '1' : '0'),
+        after: { ...state, hangingUp: true, ended: true },
+        capped: false,
+      },
     };
   }
   if (before.ended || before.hangingUp) {
-    return { ...base, answer: hangup(before.capped ? '1' : '0'), after: state, capped: false };
+    return { decided: { ...base, answer: hangup(before.capped ? '1' : '0'), after: state, capped: false } };
   }
   if (turn > settings.maxTurns) {
-    return { ...base, answer: hangup('1'), after: { ...state, hangingUp: true, capped: true }, capped: true };
+    return {
+      decided: {
+        ...base,
+        answer: hangup('1'),
+        after: { ...state, hangingUp: true, capped: true },
+        capped: true,
+      },
+    };
   }
   if (transfer?.result === 'success') {
-    return { ...base, answer: hangup('0'), after: { ...state, hangingUp: true }, capped: false };
+    return { decided: { ...base, answer: hangup('0'), after: { ...state, hangingUp: true }, capped: false } };
   }
+  return { open: { turn, before, state, transfer } };
+}
 
-  const step = (settings.dialog ?? fallbackDialog(settings))[turn - 1] ?? { action: 'hangup' };
+/** The connection's own dialog step for an open turn. */
+export function dialogStep(open: OpenTurn, settings: HuaweiOdfsSettings): TurnStep {
+  const step = (settings.dialog ?? fallbackDialog(settings))[open.turn - 1] ?? { action: 'hangup' };
+  return { step, source: settings.dialog ? 'default' : 'fallback' };
+}
+
+/** An open turn answered by a step. */
+export function stepTurn(open: OpenTurn, answered: TurnStep): TurnDecision {
+  const { turn, before, transfer } = open;
+  const { step, source, control, controlState } = answered;
+  const state: TurnState = controlState ? { ...open.state, control: controlState } : open.state;
+  const base = { source, before, sequence: turn, transfer, ...(control ? { control } : {}) } as const;
   switch (step.action) {
     case 'prompt':
       return { ...base, answer: { kind: 'prompt', step, interIdx: turn }, after: state, capped: false };
@@ -215,6 +289,22 @@ export function decideTurn(
       };
     }
     case 'hangup':
-      return { ...base, answer: hangup('0'), after: { ...state, hangingUp: true }, capped: false };
+      return {
+        ...base,
+        answer: { kind: 'hangup', interIdx: turn, releaseReason: '0' },
+        after: { ...state, hangingUp: true },
+        capped: false,
+      };
   }
+}
+
+/** A turn answered by the connection's own dialog. */
+export function decideTurn(
+  request: DialogRequest,
+  stored: TurnState | undefined,
+  settings: HuaweiOdfsSettings,
+  receivedAt: Date,
+): TurnDecision {
+  const opened = openTurn(request, stored, settings, receivedAt);
+  return 'decided' in opened ? opened.decided : stepTurn(opened.open, dialogStep(opened.open, settings));
 }

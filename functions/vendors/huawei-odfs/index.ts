@@ -16,7 +16,7 @@ import { type HuaweiOdfsSecrets, type HuaweiOdfsSettings, huaweiOdfsConnection }
 import { huaweiOdfsMeta } from './meta';
 import { dialogRejection, fallbackReply, tokenRejection, tokenReply } from './respond';
 import { DialogRequest, GetTokenRequest } from './schema';
-import { answerTurn, renormaliseTurn } from './turns';
+import { answerTurn, renormaliseTurn, turnKeyOf } from './turns';
 
 export function parseDialogRequest(body: Buffer): ParseResult<DialogRequest> {
   return parseJsonBody(body, DialogRequest, 'ODFS dialog request');
@@ -48,7 +48,12 @@ function dialogRoute(name: 'process' | 'processV2'): VendorRoute<HuaweiOdfsSecre
     handle: (input, context) => answerTurn(input, context),
     renormalise: (input, decision, context) => renormaliseTurn(input, decision, context.settings),
     reject: (rejection, request) => dialogRejection(rejection, userIdOf(request.body)),
+    // The IVR plays one outaction per answer: an apology would bring it back to what cannot answer now.
     fallback: (request) => fallbackReply(userIdOf(request.body), callIdOf(request.body)),
+    resendKey: (request) => {
+      const parsed = parseDialogRequest(request.body);
+      return parsed.ok ? turnKeyOf(parsed.value) : undefined;
+    },
     redactBody: withoutAuthToken,
   });
 }

@@ -1,4 +1,5 @@
 import { defineVendor } from '../meta';
+import { huaweiOdfsRenderRules } from './render-rules';
 
 /**
  * Huawei CEC ODFS dialog interface: we play the ODFS, the Huawei IVR calls us once per dialog turn. The IVR
@@ -20,4 +21,5 @@ export const huaweiOdfsMeta = defineVendor({
   // IVR asks again within seconds: half an hour without a word, the call is over. After it, a call handed
   // to an agent is silent until the caller hangs up: four hours, as for any answered call.
   staleAfterMinutes: { unanswered: 30, answered: 240 },
+  renderRules: huaweiOdfsRenderRules,
 });

@@ -296,7 +296,13 @@ export function respondedDraft(request: DialogRequest, decision: TurnDecision, c
     vendorEventType: `inaction=${request.inaction}`,
     vendorStatus: `outaction=${outactionOf(answer)}`,
     type: 'action.responded',
-    action: { source: decision.source, steps: [stepNameOf(answer)] },
+    action: {
+      source: decision.source,
+      steps: decision.control?.steps ?? [stepNameOf(answer)],
+      ...(decision.control?.flowId ? { flowId: decision.control.flowId } : {}),
+      ...(decision.control?.decider ? { decider: decision.control.decider } : {}),
+      ...(decision.control?.reason ? { reason: decision.control.reason } : {}),
+    },
     ...('interIdx' in answer ? { correlation: { vendorRequestId: `inter_idx=${answer.interIdx}` } } : {}),
     ...(decision.capped
       ? {

@@ -10,8 +10,9 @@ import type { Scratch } from '../../../shared/connection-store';
 import { CallEventDraft } from '../../../shared/events';
 import { sha256Hex } from '../../../shared/ids';
 import type { RouteContext, RouteOutcome } from '../adapter';
+import { controlledTurn } from './answer';
 import type { HuaweiOdfsSecrets, HuaweiOdfsSettings } from './connection';
-import { decideTurn, TurnDecisionRecord, TurnState } from './dialog';
+import { openTurn, TurnDecisionRecord, TurnState } from './dialog';
 import { normaliseTurn, respondedDraft } from './normalise';
 import { answerReply, renderAnswer } from './respond';
 import type { DialogRequest } from './schema';
@@ -122,7 +123,9 @@ export async function answerTurn(
     return outcomeOf(resent);
   }
 
-  const decision = decideTurn(request, before, settings, receivedAt);
+  // The fixed rules first; a turn they leave open is call control's, or the connection's own dialog's.
+  const opened = openTurn(request, before, settings, receivedAt);
+  const decision = 'decided' in opened ? opened.decided : await controlledTurn(request, opened.open, context);
   const ctx = { receivedAt, timeZone: settings.timeZone, country: settings.country, turnKey };
   const state = decision.after ?? decision.before;
   const reply = renderAnswer(decision.answer, {

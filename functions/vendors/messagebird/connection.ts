@@ -1,7 +1,7 @@
 /**
  * A MessageBird connection: the account's signing key (dashboard → Developers → Settings; not the API key),
- * kept as is because verifying an HMAC needs the key itself, and what to answer a call-flow fetch with until
- * call flows exist.
+ * kept as is because verifying an HMAC needs the key itself, and what to answer a call-flow fetch with when
+ * no call flow, decider or masking session does.
  */
 import * as z from 'zod';
 import { defineConnection } from '../adapter';

@@ -16,12 +16,14 @@ import {
   type VendorAdapter,
   type WebhookRequest,
 } from '../adapter';
+import { answerFetch } from './answer';
 import { type MessageBirdSecrets, MessageBirdSettings, messageBirdConnection } from './connection';
 import { type FetchRequest, parseFetch } from './fetch';
 import { messageBirdMeta } from './meta';
 import { normalise } from './normalise';
-import { decideAnswer, type FetchContext, fetchDrafts, flowFormatOf, replyOf, safeCallFlow } from './respond';
-import { CallFlow, parseWebhook, type Webhook } from './schema';
+import { CONTINUATION_PARAM } from './render';
+import { Answer, type FetchContext, fetchDrafts, flowFormatOf, replyOf, safeCallFlow } from './respond';
+import { parseWebhook, type Webhook } from './schema';
 import {
   CLOCK_TOLERANCE_SEC,
   JWT_HEADER,
@@ -183,8 +185,31 @@ export function fetchContextOf(request: WebhookRequest): FetchContext {
 
 const FetchDecision = z.object({
   fetch: z.object({ requestKey: z.string().min(1), occurredAt: z.string().optional() }),
-  answer: z.object({ source: z.enum(['default', 'fallback']), flow: CallFlow }),
+  answer: Answer,
 });
+
+/** JSON with object keys sorted, so the same variables always digest the same. */
+function sortedJson(values: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * What names one fetch, the same on its resend. A fetch of a call in progress carries our continuation
+ * (`ch`), which is new for every turn and is in only one fetch step of one answer: the same call, leg,
+ * continuation and variables are the same fetch, however it was signed. A fetch without one (a call's
+ * first, or one of the connection's own flows) is named by its token, as its events are (a jti): the same
+ * call may fetch the same URL again on purpose. The format asked for is part of the name.
+ */
+export function fetchResendKey(request: WebhookRequest): string | undefined {
+  const format = flowFormatOf(request.headers.accept);
+  const continuation = request.query[CONTINUATION_PARAM];
+  if (continuation === undefined) return `${format}|token|${fetchContextOf(request).requestKey}`;
+  const parsed = parseFetch(request);
+  if (!parsed.ok) return undefined;
+  const { callId, legId, variables } = parsed.value;
+  const digest = sha256Hex(sortedJson(variables)).slice(0, 32);
+  return `${format}|turn|${callId ?? '-'}|${legId ?? '-'}|${continuation}|${digest}`;
+}
 
 /** Used only when the connection cannot be loaded: the documented defaults, nothing of any connection. */
 const fallbackSettings = MessageBirdSettings.parse({});
@@ -194,9 +219,9 @@ const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettin
   // A live call is better answered than dropped: a replay cache outage does not stop a verified fetch.
   authenticate: (request, context) => authenticate(request, context, 'accept'),
   parse: parseFetch,
-  handle: (input, context, request) => {
-    const answer = decideAnswer(context.settings);
+  handle: async (input, context, request) => {
     const fetch = fetchContextOf(request);
+    const answer = await answerFetch(input, context, request, fetch);
     return {
       events: fetchDrafts(input, fetch, context.settings, answer),
       reply: replyOf(answer.flow, flowFormatOf(request.headers.accept)),
@@ -210,6 +235,7 @@ const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettin
     return fetchDrafts(input, fetch, context.settings, recorded.answer);
   },
   fallback: (request) => replyOf(safeCallFlow(fallbackSettings), flowFormatOf(request.headers.accept)),
+  resendKey: fetchResendKey,
 });
 
 export function parseEvents(body: Buffer): ParseResult<Webhook> {

@@ -1,4 +1,5 @@
 import { defineVendor } from '../meta';
+import { messageBirdRenderRules } from './render-rules';
 
 /**
  * MessageBird Voice: `callFlow` answers call-flow fetches (fetchCallFlow steps, Flow Builder's "fetch call
@@ -16,4 +17,5 @@ export const messageBirdMeta = defineVendor({
   answerDeadlineMs: 2000,
   // MessageBird reports every leg's end: this long without a word, the call is over.
   staleAfterMinutes: { unanswered: 15, answered: 240 },
+  renderRules: messageBirdRenderRules,
 });

@@ -1,21 +1,31 @@
 /**
- * The answer to a call-flow fetch. Until call flows exist every fetch gets the connection's default call
- * flow, else a short apology and a hangup: computed from the settings alone, so the answer never waits on
- * anything slow. Rendered as JSON, or as XML when the request prefers application/xml. Pure: settings and
- * request in, reply and event drafts out.
+ * The answer to a call-flow fetch. A fetch that no call flow, decider or masking session answers
+ * (answer.ts) gets the connection's default call flow, else a short apology and a hangup: computed from the
+ * settings alone, so the answer never waits on anything slow. Rendered as JSON, or as XML when the request
+ * prefers application/xml. Pure: settings and request in, reply and event drafts out.
  */
 import { XMLBuilder } from 'fast-xml-parser';
-import type { CallEventDraft } from '../../../shared/events';
+import * as z from 'zod';
+import { ActionSource, type CallEventDraft } from '../../../shared/events';
 import type { WebhookReply } from '../adapter';
 import type { MessageBirdSettings } from './connection';
 import type { FetchRequest } from './fetch';
 import { partiesOf } from './normalise';
 import { CallFlow, keypressVariables, type Step } from './schema';
 
-export interface Answer {
-  readonly flow: CallFlow;
-  readonly source: 'default' | 'fallback';
-}
+/** What a fetch was answered with, and where that came from: kept with the raw request. */
+export const Answer = z.object({
+  flow: CallFlow,
+  source: ActionSource,
+  flowId: z.string().optional(),
+  decider: z.string().optional(),
+  reason: z.string().optional(),
+  /** The call-flow steps the answer plays, when call control answered (else the flow's own actions). */
+  steps: z.array(z.string()).optional(),
+  /** What the caller pressed, as the call's program stored it. */
+  stored: z.object({ variable: z.string(), value: z.string() }).optional(),
+});
+export type Answer = z.infer<typeof Answer>;
 
 export function safeCallFlow(
   settings: Pick<MessageBirdSettings, 'fallbackMessage' | 'fallbackVoice' | 'fallbackLanguage'>,
@@ -123,7 +133,12 @@ function stepElements(step: Step): XmlNode[] {
   const common = {
     id: step.id,
     ...('onKeypressGoto' in step
-      ? { onKeypressGoto: step.onKeypressGoto, onKeypressVar: step.onKeypressVar, endKey: step.endKey }
+      ? {
+          onKeypressGoto: step.onKeypressGoto,
+          onKeypressVar: step.onKeypressVar,
+          endKey: step.endKey,
+          maxNumKeys: step.maxNumKeys,
+        }
       : {}),
   };
   const tag = TAGS[step.action];
@@ -210,9 +225,19 @@ export function fetchDrafts(
   const drafts: CallEventDraft[] = [
     { ...base, type: 'action.requested', dedupeKey: key('action.requested') },
   ];
-  // A variable is a key press when the default flow stores presses under its name, or it is called dtmf.
-  const keypress = keypressVariables(settings.defaultCallFlow);
-  keypress.add('dtmf');
+  if (answer.stored) {
+    // Call control read the keys of the step it waited on: that is the input, whatever else came along.
+    drafts.push({
+      ...base,
+      type: 'input.received',
+      input: { kind: 'dtmf', value: answer.stored.value },
+      dedupeKey: key(`input.received:${answer.stored.variable}`),
+    });
+  }
+  // Otherwise a variable is a key press when the default flow stores presses under its name, or it is dtmf.
+  const keypress = answer.steps
+    ? new Set<string>()
+    : new Set([...keypressVariables(settings.defaultCallFlow), 'dtmf']);
   for (const [name, value] of Object.entries(request.variables).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {
@@ -249,7 +274,13 @@ export function fetchDrafts(
     ...base,
     type: 'action.responded',
     dedupeKey: key('action.responded'),
-    action: { source: answer.source, steps: answer.flow.steps.map((step) => step.action) },
+    action: {
+      source: answer.source,
+      steps: answer.steps ?? answer.flow.steps.map((step) => step.action),
+      ...(answer.flowId ? { flowId: answer.flowId } : {}),
+      ...(answer.decider ? { decider: answer.decider } : {}),
+      ...(answer.reason ? { reason: answer.reason } : {}),
+    },
   });
   return drafts;
 }

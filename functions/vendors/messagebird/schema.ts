@@ -88,11 +88,15 @@ const stepBase = {
   id: z.string().min(1).max(128).optional(),
   conditions: z.array(Condition).min(1).max(10).optional(),
 };
-/** DTMF capture: a key pressed during the step is stored in onKeypressVar and jumps to onKeypressGoto. */
+/**
+ * DTMF capture: a key pressed during the step is stored in onKeypressVar and jumps to onKeypressGoto; up to
+ * maxNumKeys keys (1 by default, no limit with an endKey) or until endKey (the XML tag reference).
+ */
 const keypress = {
   onKeypressGoto: z.string().min(1).max(128).optional(),
   onKeypressVar: VariableName.optional(),
   endKey: DtmfKey.optional(),
+  maxNumKeys: z.number().int().min(1).max(100).optional(),
 };
 
 const Transfer = z

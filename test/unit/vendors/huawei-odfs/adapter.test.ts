@@ -189,10 +189,12 @@ describe('lock-step turns', () => {
     await odfs.call('process', dialog('constructed-inaction-8-init.json', token));
     const before = odfs.published.length;
 
-    // Act: the same turn three times, the last with a freshly obtained token and a minute later.
+    // Act: the same turn three times: resent to the same function (answered from its memory), then a
+    // minute later with a freshly obtained token to a function that has just started (from the stores).
     const first = await odfs.call('process', dialog('constructed-inaction-9-dtmf.json', token));
     const resent = await odfs.call('process', dialog('constructed-inaction-9-dtmf.json', token));
     odfs.advance(60_000);
+    odfs.coldStart();
     const refreshed = await odfs.call(
       'process',
       dialog('constructed-inaction-9-dtmf.json', await odfs.token()),
@@ -205,9 +207,8 @@ describe('lock-step turns', () => {
     const turnEvents = odfs.published.slice(before);
     const ids = (i: number) =>
       turnEvents.slice(i * 3, i * 3 + 3).map((e) => [e.eventId, e.type, e.occurredAt]);
-    expect(turnEvents).toHaveLength(9);
+    expect(turnEvents).toHaveLength(6);
     expect(ids(1)).toEqual(ids(0));
-    expect(ids(2)).toEqual(ids(0));
   });
 
   it('does not advance the dialog on a resend: the next turn still gets the next step', async () => {

@@ -5,9 +5,10 @@
  * recording — is the real wiring.
  */
 import * as z from 'zod';
+import type { DecideDependencies } from '../../../../functions/call-control/decide';
 import { huaweiOdfsConnection } from '../../../../functions/vendors/huawei-odfs/connection';
 import { huaweiOdfs } from '../../../../functions/vendors/huawei-odfs/index';
-import { createWebhookHandler } from '../../../../functions/vendors/webhook';
+import { createWebhookHandler, type WebhookDependencies } from '../../../../functions/vendors/webhook';
 import { lambdaContext, toApiGatewayEvent } from '../../../../local/api-gateway';
 import { hookRoutePath } from '../../../../shared/routes';
 import { MemoryConnections, memoryDependencies } from '../../../support/memory';
@@ -48,6 +49,7 @@ export function createHarness(
   settings: unknown = {},
   startAt = new Date('2026-03-01T08:00:00Z'),
   connectionId = CONNECTION_ID,
+  control?: DecideDependencies,
 ) {
   const sealed = huaweiOdfsConnection.sealAuth({ appKey: APP_KEY, appSecret: APP_SECRET });
   const parsedSettings = huaweiOdfsConnection.settings.safeParse(settings);
@@ -64,7 +66,8 @@ export function createHarness(
   const ownConnectionId = connectionId;
   let now = startAt;
   const { deps, publisher, requests } = memoryDependencies(connections, () => now);
-  const handler = createWebhookHandler(huaweiOdfs, deps);
+  const withControl: WebhookDependencies = control ? { ...deps, callControl: control } : deps;
+  let handler = createWebhookHandler(huaweiOdfs, withControl);
 
   async function call(
     route: RouteName,
@@ -117,6 +120,10 @@ export function createHarness(
     connections,
     advance: (ms: number) => {
       now = new Date(now.getTime() + ms);
+    },
+    /** A fresh function instance (a cold start): the same stores, nothing in memory. */
+    coldStart: () => {
+      handler = createWebhookHandler(huaweiOdfs, withControl);
     },
     now: () => now,
   };
