@@ -38,6 +38,7 @@ import {
   pathExists,
   toApiGatewayEvent,
 } from './api-gateway';
+import { CapacityMeter } from './capacity';
 import { type Consumer, DurableQueue, startConsumer } from './durable-queue';
 import {
   attachDynamo,
@@ -87,6 +88,8 @@ export interface RuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** How many state-fold invocations run at once (Lambda's concurrency for the state queue). */
   readonly stateConcurrency?: number;
+  /** Capacity accounting on from the start (see local/capacity.ts); it can be switched later too. */
+  readonly capacity?: boolean;
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
@@ -109,6 +112,15 @@ export interface LocalRuntime {
   readonly deadLetterQueues: Readonly<Record<keyof QueueSet, DurableQueue>>;
   /** Faults can be changed while running (a chaos run switches them off before it redrives). */
   faults: Faults;
+  /**
+   * DynamoDB capacity as DynamoDB Local reports it, by function, table and operation (local/capacity.ts):
+   * off unless `capacity.enabled` is set (or the `capacity` option).
+   */
+  readonly capacity: CapacityMeter;
+  /** The DynamoDB endpoint (through the proxy) of a function named `fn`, as the handlers are given theirs. */
+  dynamoEndpointFor(fn: string): string;
+  /** DynamoDB requests the proxy forwarded and DynamoDB Local's answer times, by function and operation. */
+  readonly dynamoTimings: Pick<DynamoProxy, 'timings' | 'resetTimings'>;
   /** Resolves once nothing is waiting in the bus or any queue (retries included). */
   idle(): Promise<void>;
   /** Messages in dead-letter queues. */
@@ -167,6 +179,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 const SetFaults = z.object({ faults: z.string() });
+const SetCapacity = z.object({ enabled: z.boolean().optional(), reset: z.boolean().optional() });
 /** How long `POST /__local/idle` waits at most: a chaos run's settling, not a hung client. */
 const Idle = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(60_000) });
 const REQUEST_PATH = /^\/__local\/requests\/([^/]+)\/([^/]+)$/;
@@ -186,7 +199,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   let deadLetterQueues: Record<keyof QueueSet, DurableQueue> | undefined;
 
   try {
-    proxy = await startDynamoProxy(dynamo.endpoint, () => faults);
+    proxy = await startDynamoProxy(
+      dynamo.endpoint,
+      () => faults,
+      new CapacityMeter(undefined, options.capacity),
+    );
 
     // The server listens first (the handlers need its port for the bus and the queues) and answers 503
     // until tables, queues and handlers are ready, so /health turns 200 only when everything is.
@@ -263,12 +280,23 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
     bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
 
-    const state = (await import('../functions/state/handler')).handler;
-    const router = (await import('../functions/state/router')).handler;
-    const outboxDrain = (await import('../functions/outbox/handler')).handler;
-    const keepRequests = (await import('../functions/requests/handler')).handler;
-    const sweeper = (await import('../functions/sweeper/handler')).handler;
-    const renormalise = (await import('../functions/renormalise/handler')).handler;
+    // Each function reaches DynamoDB at an endpoint of its own (the proxy tells them apart by it), set
+    // before it is loaded: it reads its configuration at init, as each Lambda function reads its own.
+    const dynamoProxy = proxy;
+    const load = async <T>(fn: string, module: () => Promise<T>): Promise<T> => {
+      process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpointFor(fn);
+      try {
+        return await module();
+      } finally {
+        process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpoint;
+      }
+    };
+    const state = (await load('state', () => import('../functions/state/handler'))).handler;
+    const router = (await load('router', () => import('../functions/state/router'))).handler;
+    const outboxDrain = (await load('outbox', () => import('../functions/outbox/handler'))).handler;
+    const keepRequests = (await load('requests', () => import('../functions/requests/handler'))).handler;
+    const sweeper = (await load('sweeper', () => import('../functions/sweeper/handler'))).handler;
+    const renormalise = (await load('renormalise', () => import('../functions/renormalise/handler'))).handler;
 
     const sqsLambda =
       (
@@ -329,8 +357,8 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     }
 
     const routes: LocalRoute<Target>[] = [];
-    const connections = (await import('../functions/connections/handler')).handler;
-    const calls = (await import('../functions/calls/handler')).handler;
+    const connections = (await load('connections', () => import('../functions/connections/handler'))).handler;
+    const calls = (await load('calls', () => import('../functions/calls/handler'))).handler;
     for (const route of managementRoutes) {
       const invoke = route.function === 'connections' ? connections : calls;
       routes.push({
@@ -341,7 +369,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const { vendorRegistry } = await import('../functions/vendors/registry');
     const { hookRoutePath } = await import('../shared/routes');
     for (const vendor of vendorRegistry) {
-      const invoke = await vendor.load();
+      const invoke = await load(`webhook:${vendor.meta.id}`, () => vendor.load());
       for (const route of vendor.meta.routes) {
         for (const method of route.methods) {
           routes.push({
@@ -465,6 +493,24 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
             metrics: Object.fromEntries(localMetricCounts()),
             deadLetters: deadLettered(),
           });
+          return;
+        }
+        if (path === '/__local/capacity' && (method === 'GET' || method === 'PUT')) {
+          if (method === 'PUT') {
+            const ask = SetCapacity.safeParse(jsonOf(body));
+            if (!ask.success) {
+              sendJson(res, 400, {
+                error: {
+                  code: 'invalid_request',
+                  message: 'Send {"enabled": true|false, "reset": true|false}.',
+                },
+              });
+              return;
+            }
+            if (ask.data.enabled !== undefined) runtimeProxy.capacity.enabled = ask.data.enabled;
+            if (ask.data.reset) runtimeProxy.capacity.reset();
+          }
+          sendJson(res, 200, { enabled: runtimeProxy.capacity.enabled, ...runtimeProxy.capacity.snapshot() });
           return;
         }
         if (method === 'POST' && path === '/__local/redrive') {
@@ -626,6 +672,9 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       set faults(next: Faults) {
         faults = next;
       },
+      capacity: runtimeProxy.capacity,
+      dynamoEndpointFor: (fn) => runtimeProxy.endpointFor(fn),
+      dynamoTimings: { timings: runtimeProxy.timings, resetTimings: runtimeProxy.resetTimings },
       idle,
       deadLettered,
       redrive,
