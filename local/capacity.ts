@@ -11,8 +11,8 @@
  * at AWS's minimum, beside what Local reported, never mixed into it.
  *
  * Each item written or read is also classified by kind (a calls-table session, leg, history or index
- * item; a scratch item by its kind; a raw request; a connection), with its size by DynamoDB's item-size
- * rules: which items a function writes, how many, how large.
+ * item; a scratch item by its kind: jti, turn, answer, token; a raw request; a connection), with its size
+ * by DynamoDB's item-size rules: which items a function writes, how many, how large.
  */
 import * as z from 'zod';
 import { tables } from '../shared/tables';
@@ -184,7 +184,7 @@ export function itemKindOf(table: string, item: Record<string, unknown>): string
       return 'other';
     case 'scratch':
       // SCRATCH#<connection>#<kind>#<key>
-      return `scratch:${(pk.split('#')[2] ?? 'other').toLowerCase()}`;
+      return (pk.split('#')[2] ?? 'other').toLowerCase();
     case 'requests':
       return 'raw-request';
     case 'connections':
