@@ -2,15 +2,53 @@
  * What the local handlers reach DynamoDB through: a small proxy on 127.0.0.1 in front of DynamoDB Local,
  * so that DynamoDB's own failures can be injected where they would happen on AWS (throttling, latency,
  * outages; see faults.ts) without touching the handlers.
+ *
+ * Each function is given its own endpoint below this one (`/fn/<name>`, see `endpointFor`), as each
+ * Lambda function has its own configuration on AWS: the proxy strips that path before forwarding, and
+ * knows from it which function asked. With capacity accounting on (capacity.ts), the units DynamoDB Local
+ * reports are summed by that function, table and operation.
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { CapacityMeter } from './capacity';
 import { type Faults, inOutage } from './faults';
 
 export interface DynamoProxy {
+  /** The proxy's own endpoint: requests to it count as the function `other`. */
   readonly endpoint: string;
+  /** The endpoint one function's clients use. */
+  endpointFor(fn: string): string;
   /** Requests answered with an injected fault, by kind. */
   readonly injected: Readonly<Record<'throttled' | 'outage' | 'delayed', number>>;
+  /** Capacity accounting: off until `capacity.enabled` is set. */
+  readonly capacity: CapacityMeter;
+  /** Requests forwarded, and how long DynamoDB Local took to answer them, by function and operation. */
+  timings(): ProxyTiming[];
+  resetTimings(): void;
   close(): Promise<void>;
+}
+
+export interface ProxyTiming {
+  readonly fn: string;
+  readonly operation: string;
+  requests: number;
+  /** From forwarding the request until the answer's last byte, summed; and the longest. */
+  totalMs: number;
+  maxMs: number;
+}
+
+const FUNCTION_PATH = /^\/fn\/([^/]+)(\/.*)?$/;
+
+/** The function a request path names, and the path DynamoDB Local is to see. */
+export function functionOfPath(url: string | undefined): { fn: string; path: string } {
+  const match = FUNCTION_PATH.exec(url ?? '/');
+  if (!match?.[1]) return { fn: 'other', path: url ?? '/' };
+  let fn: string;
+  try {
+    fn = decodeURIComponent(match[1]);
+  } catch {
+    fn = match[1];
+  }
+  return { fn, path: match[2] ?? '/' };
 }
 
 const THROTTLE_BODY = JSON.stringify({
@@ -18,25 +56,66 @@ const THROTTLE_BODY = JSON.stringify({
   message: 'The level of configured provisioned throughput for the table was exceeded (injected fault).',
 });
 
-export async function startDynamoProxy(target: string, faults: () => Faults): Promise<DynamoProxy> {
+export async function startDynamoProxy(
+  target: string,
+  faults: () => Faults,
+  capacity: CapacityMeter = new CapacityMeter(),
+): Promise<DynamoProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const injected = { throttled: 0, outage: 0, delayed: 0 };
   const startedAt = Date.now();
+  const timings = new Map<string, ProxyTiming>();
+  const timed = (fn: string, operation: string, ms: number) => {
+    const key = `${fn}\u0000${operation}`;
+    let timing = timings.get(key);
+    if (!timing) {
+      timing = { fn, operation, requests: 0, totalMs: 0, maxMs: 0 };
+      timings.set(key, timing);
+    }
+    timing.requests++;
+    timing.totalMs += ms;
+    timing.maxMs = Math.max(timing.maxMs, ms);
+  };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, original: Buffer) => {
+    const { fn, path } = functionOfPath(req.url);
+    const amzTarget = req.headers['x-amz-target'];
+    const operation =
+      typeof amzTarget === 'string' ? amzTarget.slice(amzTarget.lastIndexOf('.') + 1) : undefined;
+    const metered = capacity.begin(fn, operation, original);
+    const body = metered?.body ?? original;
+    const sent = performance.now();
     const out = request(
       {
         hostname: upstream.hostname,
         port: upstream.port,
         method: req.method,
-        path: req.url,
-        headers: req.headers,
+        path,
+        // DynamoDB Local does not check the signature, which covered the original body and path.
+        headers: metered ? { ...req.headers, 'content-length': String(body.byteLength) } : req.headers,
         agent,
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        answer.once('end', () => timed(fn, operation ?? 'unknown', performance.now() - sent));
+        if (!metered) {
+          answer.pipe(res);
+          return;
+        }
+        // The bytes go on as they come (the SDK checks their CRC32); a copy is read once they are all in.
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          res.write(chunk);
+        });
+        answer.on('end', () => {
+          res.end();
+          const status = answer.statusCode ?? 502;
+          const encoding = answer.headers['content-encoding'];
+          if (encoding === undefined || encoding === 'identity')
+            metered.finish(status, Buffer.concat(chunks));
+        });
       },
     );
     out.on('error', () => {
@@ -81,9 +160,14 @@ export async function startDynamoProxy(target: string, faults: () => Faults): Pr
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
+    endpointFor: (fn) => `${endpoint}/fn/${encodeURIComponent(fn)}`,
     injected,
+    capacity,
+    timings: () => [...timings.values()].map((timing) => ({ ...timing })),
+    resetTimings: () => timings.clear(),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -42,6 +42,7 @@ import {
   pathExists,
   toApiGatewayEvent,
 } from './api-gateway';
+import { CapacityMeter } from './capacity';
 import { type Consumer, DurableQueue, startConsumer } from './durable-queue';
 import {
   attachDynamo,
@@ -98,6 +99,8 @@ export interface RuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** How many state-fold invocations run at once (Lambda's concurrency for the state queue). */
   readonly stateConcurrency?: number;
+  /** Capacity accounting on from the start (see local/capacity.ts); it can be switched later too. */
+  readonly capacity?: boolean;
   readonly log?: (line: Record<string, unknown>) => void;
   /**
    * A management function's handler in place of its own (a test gives one its dependencies), loaded after
@@ -125,6 +128,15 @@ export interface LocalRuntime {
   readonly deadLetterQueues: Readonly<Record<keyof QueueSet, DurableQueue>>;
   /** Faults can be changed while running (a chaos run switches them off before it redrives). */
   faults: Faults;
+  /**
+   * DynamoDB capacity as DynamoDB Local reports it, by function, table and operation (local/capacity.ts):
+   * off unless `capacity.enabled` is set (or the `capacity` option).
+   */
+  readonly capacity: CapacityMeter;
+  /** The DynamoDB endpoint (through the proxy) of a function named `fn`, as the handlers are given theirs. */
+  dynamoEndpointFor(fn: string): string;
+  /** DynamoDB requests the proxy forwarded and DynamoDB Local's answer times, by function and operation. */
+  readonly dynamoTimings: Pick<DynamoProxy, 'timings' | 'resetTimings'>;
   /** Resolves once nothing is waiting in the bus or any queue (retries included). */
   idle(): Promise<void>;
   /** Messages in dead-letter queues. */
@@ -195,6 +207,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 const SetFaults = z.object({ faults: z.string() });
+const SetCapacity = z.object({ enabled: z.boolean().optional(), reset: z.boolean().optional() });
 /** How long `POST /__local/idle` waits at most: a chaos run's settling, not a hung client. */
 const Idle = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(60_000) });
 const REQUEST_PATH = /^\/__local\/requests\/([^/]+)\/([^/]+)$/;
@@ -217,7 +230,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   let deadLetterQueues: Record<keyof QueueSet, DurableQueue> | undefined;
 
   try {
-    proxy = await startDynamoProxy(dynamo.endpoint, () => faults);
+    proxy = await startDynamoProxy(
+      dynamo.endpoint,
+      () => faults,
+      new CapacityMeter(undefined, options.capacity),
+    );
 
     // The server listens first (the handlers need its port for the bus and the queues) and answers 503
     // until tables, queues and handlers are ready, so /health turns 200 only when everything is.
@@ -295,12 +312,23 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
     bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
 
-    const state = (await import('../functions/state/handler')).handler;
-    const router = (await import('../functions/state/router')).handler;
-    const outboxDrain = (await import('../functions/outbox/handler')).handler;
-    const keepRequests = (await import('../functions/requests/handler')).handler;
-    const sweeper = (await import('../functions/sweeper/handler')).handler;
-    const renormalise = (await import('../functions/renormalise/handler')).handler;
+    // Each function reaches DynamoDB at an endpoint of its own (the proxy tells them apart by it), set
+    // before it is loaded: it reads its configuration at init, as each Lambda function reads its own.
+    const dynamoProxy = proxy;
+    const load = async <T>(fn: string, module: () => Promise<T>): Promise<T> => {
+      process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpointFor(fn);
+      try {
+        return await module();
+      } finally {
+        process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpoint;
+      }
+    };
+    const state = (await load('state', () => import('../functions/state/handler'))).handler;
+    const router = (await load('router', () => import('../functions/state/router'))).handler;
+    const outboxDrain = (await load('outbox', () => import('../functions/outbox/handler'))).handler;
+    const keepRequests = (await load('requests', () => import('../functions/requests/handler'))).handler;
+    const sweeper = (await load('sweeper', () => import('../functions/sweeper/handler'))).handler;
+    const renormalise = (await load('renormalise', () => import('../functions/renormalise/handler'))).handler;
 
     const sqsLambda =
       (
@@ -363,11 +391,18 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const routes: LocalRoute<Target>[] = [];
     const own = options.managementHandlers ?? {};
     const managementHandlers: Record<ManagementFunction, HttpLambda> = {
-      connections: await (own.connections?.() ??
-        import('../functions/connections/handler').then((m) => m.handler)),
-      calls: await (own.calls?.() ?? import('../functions/calls/handler').then((m) => m.handler)),
-      callControl: await (own.callControl?.() ??
-        import('../functions/call-control/handler').then((m) => m.handler)),
+      connections: await load(
+        'connections',
+        () => own.connections?.() ?? import('../functions/connections/handler').then((m) => m.handler),
+      ),
+      calls: await load(
+        'calls',
+        () => own.calls?.() ?? import('../functions/calls/handler').then((m) => m.handler),
+      ),
+      callControl: await load(
+        'callControl',
+        () => own.callControl?.() ?? import('../functions/call-control/handler').then((m) => m.handler),
+      ),
     };
     for (const route of managementRoutes) {
       const invoke = managementHandlers[route.function];
@@ -381,12 +416,15 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const { createWebhookHandler } = await import('../functions/vendors/webhook');
     routes.push(
       ...(await vendorRoutes(async (vendor): Promise<Target> => {
-        const adapter = await adapterOf(vendor.id);
+        // Opened inside load, so that its DynamoDB client is the one counted as this vendor's.
+        const invoke = await load(`webhook:${vendor.id}`, async () =>
+          (await adapterOf(vendor.id)).open((typed) => createWebhookHandler(typed)),
+        );
         return {
           name: `callhooks-${vendor.id}`,
           timeoutSeconds: vendor.timeoutSeconds,
           auth: 'none',
-          invoke: adapter.open((typed) => createWebhookHandler(typed)),
+          invoke,
         };
       })),
     );
@@ -498,6 +536,24 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
             metrics: Object.fromEntries(localMetricCounts()),
             deadLetters: deadLettered(),
           });
+          return;
+        }
+        if (path === '/__local/capacity' && (method === 'GET' || method === 'PUT')) {
+          if (method === 'PUT') {
+            const ask = SetCapacity.safeParse(jsonOf(body));
+            if (!ask.success) {
+              sendJson(res, 400, {
+                error: {
+                  code: 'invalid_request',
+                  message: 'Send {"enabled": true|false, "reset": true|false}.',
+                },
+              });
+              return;
+            }
+            if (ask.data.enabled !== undefined) runtimeProxy.capacity.enabled = ask.data.enabled;
+            if (ask.data.reset) runtimeProxy.capacity.reset();
+          }
+          sendJson(res, 200, { enabled: runtimeProxy.capacity.enabled, ...runtimeProxy.capacity.snapshot() });
           return;
         }
         if (method === 'POST' && path === '/__local/redrive') {
@@ -660,6 +716,9 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       set faults(next: Faults) {
         faults = next;
       },
+      capacity: runtimeProxy.capacity,
+      dynamoEndpointFor: (fn) => runtimeProxy.endpointFor(fn),
+      dynamoTimings: { timings: runtimeProxy.timings, resetTimings: runtimeProxy.resetTimings },
       idle,
       deadLettered,
       redrive,
