@@ -42,7 +42,7 @@ import type { ControlStore } from '../../shared/call-control/store';
 import type { ConnectionRecord } from '../../shared/connection-store';
 import type { ActionSource, Direction, Party } from '../../shared/events';
 import { FreshCache, raceAbort } from '../../shared/fresh-cache';
-import type { DeciderClient, DeciderRequest } from './decider';
+import { type DeciderClient, DeciderError, type DeciderRequest } from './decider';
 
 /** What the answer came from, as action.responded reports it. */
 export type AnswerSource = ActionSource;
@@ -232,6 +232,8 @@ class Fallback extends Error {
 
 function why(error: unknown, signal: AbortSignal): string {
   if (error instanceof Fallback) return error.reason;
+  // The decider's own words say which decider and what it did (it names its origin, never its path).
+  if (error instanceof DeciderError) return error.message;
   if (signal.aborted) return 'deciding took longer than the answer deadline';
   return error instanceof Error ? error.message : String(error);
 }

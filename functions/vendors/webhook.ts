@@ -71,6 +71,12 @@ export interface WebhookDependencies extends RecorderDependencies {
 
 /** Kept back from the deadline for answering once everything else is done. */
 const ANSWER_MARGIN_MS = 40;
+/**
+ * Kept back from the route's own time for call control: when a decider or the control table stalls, the
+ * fallback flow is decided, rendered and its turn kept before the route's time is up (otherwise the route
+ * is cut off at the same moment and only the vendor's safe answer is left).
+ */
+const CONTROL_MARGIN_MS = 150;
 /** Kept back from the Lambda timeout: an answer after it is no answer. */
 const LAMBDA_MARGIN_MS = 300;
 
@@ -446,7 +452,12 @@ export function createWebhookHandler<Secrets, Settings>(
       store: deps.scratch(connection.id).within(decideSignal),
       signal: decideSignal,
       deadline,
-      callControl: callControlFor(deps.callControl, connection, receivedAt, decideSignal),
+      callControl: callControlFor(
+        deps.callControl,
+        connection,
+        receivedAt,
+        AbortSignal.any([decideSignal, signalUntil(recordReserveMs(deadline - started) + CONTROL_MARGIN_MS)]),
+      ),
     });
     let guard: Guard | undefined;
     let outcome: RouteOutcome;
