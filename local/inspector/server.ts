@@ -235,7 +235,7 @@ export async function createInspector(options: {
 }
 
 /** Every vendor route by its route key, with what its adapter says of keeping its body. */
-async function inspectedRoutes(): Promise<Map<string, InspectedRoute>> {
+export async function inspectedRoutes(): Promise<Map<string, InspectedRoute>> {
   const routes = new Map<string, InspectedRoute>();
   for (const { meta } of vendorList) {
     const adapter = await adapterOf(meta.id);

@@ -110,14 +110,16 @@ async function signIn(event) {
 
 // --- the list ------------------------------------------------------------------------------------------
 
-function verdictBadge(summary) {
+/** The status and verdict; in the list, an error's code stands for its verdict (the colour tells which). */
+function verdictBadge(summary, full) {
   const v = summary.verdict;
   const label = VERDICTS[v.kind] ?? v.kind;
+  const why = v.code && v.kind !== 'answered' && v.kind !== 'accepted' ? v.code : undefined;
   return h(
     'span',
-    { class: 'verdict', 'data-kind': v.kind, title: v.code ? `${label}: ${v.code}` : label },
+    { class: 'verdict', 'data-kind': v.kind, title: why ? `${label}: ${why}` : label },
     h('span', { class: 'status' }, String(summary.status)),
-    v.code && v.kind !== 'answered' && v.kind !== 'accepted' ? `${label} · ${v.code}` : label,
+    why ? (full ? `${label} · ${why}` : why) : label,
   );
 }
 
@@ -389,7 +391,13 @@ function answerSection(detail) {
 function showWebhook(detail) {
   const panel = $('detail');
   panel.replaceChildren(
-    h('h2', { id: 'detail-heading' }, vendorTag(detail.vendor), ` ${detail.route} `, verdictBadge(detail)),
+    h(
+      'h2',
+      { id: 'detail-heading' },
+      vendorTag(detail.vendor),
+      ` ${detail.route} `,
+      verdictBadge(detail, true),
+    ),
     h(
       'p',
       { class: 'meta' },
