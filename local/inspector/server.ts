@@ -179,7 +179,7 @@ export async function createInspector(options: {
         return true;
       }
       const asset = ASSETS[path];
-      if (!asset || method !== 'GET') {
+      if (!asset || (method !== 'GET' && method !== 'HEAD')) {
         sendJson(res, 404, { error: { code: 'not_found', message: `No route for ${method} ${path}.` } });
         return true;
       }
@@ -192,7 +192,7 @@ export async function createInspector(options: {
         return true;
       }
       res.writeHead(200, { 'content-type': asset.type, ...PAGE_HEADERS });
-      res.end(asset.text);
+      res.end(method === 'HEAD' ? undefined : asset.text);
       return true;
     },
     admits: (req, key) => COOKIE_ROUTES.has(key) && isLoopback(req) && signedIn(req),

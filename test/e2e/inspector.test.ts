@@ -61,9 +61,11 @@ describe('the inspector page', () => {
     const stranger = await browser.newPage();
     await stranger.goto(link);
     await stranger.locator('#signin').waitFor();
+    expect(await stranger.locator('#main').isVisible()).toBe(false);
     await stranger.fill('#token', 'a-wrong-token');
     await stranger.click('button[type=submit]');
     await expect.poll(() => stranger.locator('#signin-error').textContent()).toContain('not the API token');
+    await stranger.screenshot({ path: `${ARTIFACTS}inspector-signin.png` });
     await stranger.fill('#token', runtime.apiToken);
     await stranger.click('button[type=submit]');
     await stranger.locator('#main').waitFor();

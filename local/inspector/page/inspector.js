@@ -155,7 +155,7 @@ function row(summary) {
       ),
     ),
     h('td', {}, vendorTag(summary.vendor)),
-    h('td', { class: 'conn', title: summary.connectionId }, shortId(summary.connectionId)),
+    h('td', { class: 'conn', title: summary.connectionId }, `…${summary.connectionId.slice(-6)}`),
     h(
       'td',
       {},
@@ -553,6 +553,7 @@ function niceStep(raw) {
 }
 
 function formatSpan(ms) {
+  if (ms === 0) return '0s';
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60000) return `${Math.round(ms / 100) / 10}s`;
   const minutes = Math.floor(ms / 60000);
