@@ -219,7 +219,8 @@ export class ExchangeRing {
   private sequence = 0;
 
   constructor(
-    private readonly capacity = 200,
+    /** How many webhooks are kept; the oldest goes first. */
+    readonly capacity = 200,
     /** Request ids whose bus traffic may wait for their exchange: a few seconds' worth at most. */
     private readonly earlyCapacity = 1_000,
   ) {}

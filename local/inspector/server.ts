@@ -154,7 +154,8 @@ export async function createInspector(options: {
         'cache-control': 'no-store',
         connection: 'keep-alive',
       });
-      res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(ring.list())}\n\n`);
+      const snapshot = { capacity: ring.capacity, webhooks: ring.list() };
+      res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
       streams.add(res);
       req.on('close', () => streams.delete(res));
       return;

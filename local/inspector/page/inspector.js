@@ -19,6 +19,10 @@ const state = {
   selected: undefined,
   stream: undefined,
   refreshTimer: undefined,
+  /** How many the runtime keeps (its snapshot says). */
+  capacity: 200,
+  unannounced: 0,
+  announceTimer: undefined,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -168,32 +172,50 @@ function row(summary) {
   );
 }
 
-function renderList(freshId) {
-  const body = $('webhooks');
-  body.replaceChildren(
-    ...state.order.map((id) => {
-      const tr = row(state.webhooks.get(id));
-      if (id === freshId) tr.classList.add('fresh');
-      return tr;
-    }),
-  );
+function renderList() {
+  $('webhooks').replaceChildren(...state.order.map((id) => row(state.webhooks.get(id))));
+  showCount();
+}
+
+function showCount() {
   $('empty').hidden = state.order.length > 0;
-  $('count').textContent = `Newest first · ${state.order.length} kept here`;
+  $('count').textContent = `Newest first · ${state.order.length} kept (the last ${state.capacity} at most)`;
 }
 
 function upsert(summary) {
   const known = state.webhooks.has(summary.id);
   state.webhooks.set(summary.id, summary);
-  if (!known) {
+  const body = $('webhooks');
+  if (known) {
+    document.querySelector(`tr[data-id="${CSS.escape(summary.id)}"]`)?.replaceWith(row(summary));
+  } else {
     // Newest first by arrival: a slow answer is listed where its request came in.
-    const at = state.order.findIndex((id) => state.webhooks.get(id).receivedAt <= summary.receivedAt);
-    state.order.splice(at < 0 ? state.order.length : at, 0, summary.id);
-    announce(`New webhook: ${summary.vendor} ${summary.route}, ${summary.status}`);
+    const found = state.order.findIndex((id) => state.webhooks.get(id).receivedAt <= summary.receivedAt);
+    const at = found < 0 ? state.order.length : found;
+    state.order.splice(at, 0, summary.id);
+    const tr = row(summary);
+    tr.classList.add('fresh');
+    body.insertBefore(tr, body.children[at] ?? null);
+    // As many as the runtime keeps: the oldest goes, here as there.
+    while (state.order.length > state.capacity) {
+      state.webhooks.delete(state.order.pop());
+      body.lastElementChild?.remove();
+    }
+    showCount();
+    announceNew();
   }
-  const rowNode = document.querySelector(`tr[data-id="${CSS.escape(summary.id)}"]`);
-  if (known && rowNode) rowNode.replaceWith(row(summary));
-  else renderList(known ? undefined : summary.id);
   refreshOpenView(summary);
+}
+
+/** At most one announcement every two seconds, however fast webhooks come. */
+function announceNew() {
+  state.unannounced++;
+  if (state.announceTimer) return;
+  state.announceTimer = setTimeout(() => {
+    announce(state.unannounced === 1 ? '1 new webhook' : `${state.unannounced} new webhooks`);
+    state.unannounced = 0;
+    state.announceTimer = undefined;
+  }, 2000);
 }
 
 // --- live updates --------------------------------------------------------------------------------------
@@ -204,7 +226,8 @@ function connect() {
   state.stream = stream;
   stream.addEventListener('open', () => setLive('live', 'Live'));
   stream.addEventListener('snapshot', (event) => {
-    const list = JSON.parse(event.data);
+    const { capacity, webhooks: list } = JSON.parse(event.data);
+    state.capacity = capacity;
     state.webhooks = new Map(list.map((summary) => [summary.id, summary]));
     state.order = list.map((summary) => summary.id);
     renderList();
