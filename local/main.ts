@@ -81,6 +81,8 @@ async function main() {
   const lines = [
     '',
     `callhooks is running on ${runtime.url}  (GET ${runtime.url}/health)`,
+    `Inspector (recent webhooks, their events and calls): ${runtime.inspectorUrl()}`,
+    '  the link signs one browser in, once; after that open / and sign in with the API token',
     ...(hasFaults(faults) ? ['', `Injecting faults: ${values.faults ?? process.env.CALLHOOKS_FAULTS}`] : []),
     '',
     tokenFromEnv

@@ -145,6 +145,8 @@ export interface LocalRuntime {
   redrive(): number;
   /** Runs the sweeper once. */
   sweep(): Promise<void>;
+  /** A link to the inspector page (`/`) that signs one browser in, once (see local/inspector/server.ts). */
+  inspectorUrl(): string;
   close(): Promise<void>;
 }
 
@@ -311,6 +313,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const bus = new LocalEventBus({ name: 'callhooks', region: LOCAL_REGION, logger: log });
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
     bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
+    // Loaded as the handlers are, after the environment is set: it reads the vendors' adapters.
+    const inspector = await (await import('./inspector/server')).createInspector({
+      baseUrl: url,
+      apiToken,
+      log,
+    });
+    bus.addRule({ name: 'inspector', pattern: { source: ['callhooks'] }, queue: inspector.busTarget });
 
     // Each function reaches DynamoDB at an endpoint of its own (the proxy tells them apart by it), set
     // before it is loaded: it reads its configuration at init, as each Lambda function reads its own.
@@ -510,6 +519,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         sendJson(res, 200, { status: 'ok', queues: stats, deadLetters: deadLettered() });
         return;
       }
+      if (inspector.serve(req, res, body)) return;
       // The SDK appends a slash to the endpoint's path.
       if (method === 'POST' && path.replace(/\/$/, '') === EVENTS_PATH) {
         await putEvents(body, req, res);
@@ -643,7 +653,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
       const target = match.route.target;
       // On AWS the IAM authorizer answers 403 before the function runs; locally a bearer token stands in.
-      if (target.auth === 'bearer' && !bearerMatches(req.headers.authorization, apiToken))
+      if (
+        target.auth === 'bearer' &&
+        !bearerMatches(req.headers.authorization, apiToken) &&
+        !inspector.admits(req, routeKey(match.route))
+      )
         return unauthorised(res);
       const key = routeKey(match.route);
       const event = toApiGatewayEvent(
@@ -658,6 +672,21 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         match,
       );
       const started = Date.now();
+      const exchange = (reply?: ReturnType<typeof fromResult>) =>
+        inspector.record(key, {
+          method,
+          url: req.url ?? '/',
+          pathParameters: match.pathParameters,
+          headers: Object.fromEntries(
+            Object.entries(event.headers).flatMap(([name, value]) =>
+              value === undefined ? [] : [[name, value]],
+            ),
+          ),
+          body,
+          receivedAt: new Date(started),
+          ms: Date.now() - started,
+          reply,
+        });
       const result = await Promise.race([
         target.invoke(event, lambdaContext(target.name, target.timeoutSeconds)),
         new Promise<'timeout'>((resolve) =>
@@ -666,11 +695,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       ]);
       if (result === 'timeout' || typeof result !== 'object' || result === null) {
         sendJson(res, 503, { message: 'Service Unavailable' });
+        exchange();
         return;
       }
       const reply = fromResult(result);
       res.writeHead(reply.status, reply.headers);
       res.end(reply.body);
+      exchange(reply);
       log({
         level: 'DEBUG',
         message: 'request',
@@ -723,8 +754,10 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       deadLettered,
       redrive,
       sweep,
+      inspectorUrl: () => inspector.loginUrl(),
       close: async () => {
         for (const timer of timers) clearInterval(timer);
+        inspector.close();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
         bus.close();
         for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
