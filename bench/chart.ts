@@ -23,7 +23,7 @@ export function barChart(bars: readonly Bar[], options: ChartOptions): string {
   const plotWidth = 340;
   const valueWidth = 60;
   const row = 20;
-  const top = 34;
+  const top = 44;
   const width = labelWidth + plotWidth + valueWidth;
   const height = top + bars.length * row + 24;
   const finite = bars.map((bar) => (Number.isFinite(bar.value) ? bar.value : 0));
@@ -46,11 +46,12 @@ export function barChart(bars: readonly Bar[], options: ChartOptions): string {
     );
   });
   const bottom = top + bars.length * row;
-  const rule = (value: number, dash: string, label: string) =>
+  // The floor's label goes above the plot and the target's below, so that close lines never overlap.
+  const rule = (value: number, dash: string, label: string, labelY: number) =>
     `<line x1="${x(value).toFixed(1)}" y1="${top - 4}" x2="${x(value).toFixed(1)}" y2="${bottom}" stroke="#333" stroke-dasharray="${dash}"/>` +
-    `<text x="${x(value).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" font-size="11">${escape(label)}</text>`;
-  lines.push(rule(1, '2,3', 'floor 1'));
-  if (options.target !== 1) lines.push(rule(options.target, '', `target ${options.target}`));
+    `<text x="${x(value).toFixed(1)}" y="${labelY}" text-anchor="middle" font-size="11">${escape(label)}</text>`;
+  lines.push(rule(1, '2,3', 'floor 1', top - 7));
+  if (options.target !== 1) lines.push(rule(options.target, '', `target ${options.target}`, bottom + 14));
   lines.push('</svg>');
   return `${lines.join('\n')}\n`;
 }
