@@ -15,7 +15,7 @@ export interface ChartOptions {
   readonly better: 'lower' | 'higher';
 }
 
-const escape = (text: string) =>
+const xmlText = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function barChart(bars: readonly Bar[], options: ChartOptions): string {
@@ -34,13 +34,13 @@ export function barChart(bars: readonly Bar[], options: ChartOptions): string {
   const lines = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="8" y="18" font-size="13" font-weight="bold">${escape(options.title)}</text>`,
+    `<text x="8" y="18" font-size="13" font-weight="bold">${xmlText(options.title)}</text>`,
   ];
   bars.forEach((bar, i) => {
     const y = top + i * row;
     const value = finite[i] ?? 0;
     lines.push(
-      `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end">${escape(bar.label)}</text>`,
+      `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end">${xmlText(bar.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 2}" width="${(x(value) - labelWidth).toFixed(1)}" height="${row - 6}" fill="${meets(value) ? '#3a8f4b' : '#c0533a'}"/>`,
       `<text x="${(x(value) + 4).toFixed(1)}" y="${y + 13}">${value.toFixed(2)}</text>`,
     );
@@ -49,7 +49,7 @@ export function barChart(bars: readonly Bar[], options: ChartOptions): string {
   // The floor's label goes above the plot and the target's below, so that close lines never overlap.
   const rule = (value: number, dash: string, label: string, labelY: number) =>
     `<line x1="${x(value).toFixed(1)}" y1="${top - 4}" x2="${x(value).toFixed(1)}" y2="${bottom}" stroke="#333" stroke-dasharray="${dash}"/>` +
-    `<text x="${x(value).toFixed(1)}" y="${labelY}" text-anchor="middle" font-size="11">${escape(label)}</text>`;
+    `<text x="${x(value).toFixed(1)}" y="${labelY}" text-anchor="middle" font-size="11">${xmlText(label)}</text>`;
   lines.push(rule(1, '2,3', 'floor 1', top - 7));
   if (options.target !== 1) lines.push(rule(options.target, '', `target ${options.target}`, bottom + 14));
   lines.push('</svg>');
