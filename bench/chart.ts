@@ -32,7 +32,8 @@ export function barChart(bars: readonly Bar[], options: ChartOptions): string {
   const meets = (value: number) =>
     options.better === 'lower' ? value <= options.target : value >= options.target;
   const lines = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${xmlText(options.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="8" y="18" font-size="13" font-weight="bold">${xmlText(options.title)}</text>`,
   ];
