@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { sortEvents } from '../functions/state/order';
 import type { CapacitySnapshot } from '../local/capacity';
 import type { CallEvent, VendorId } from '../shared/events';
-import { commandLine, main, seconds, UsageError, vendorList } from '../tools/cli';
+import { commandLine, isEntry, main, seconds, UsageError, vendorList } from '../tools/cli';
 import { createConnections, type RunResult, runTraffic } from '../tools/traffic';
 import { arrivalIndexWrites, type Floor, floorOf, floorSteps } from './floor';
 import {
@@ -131,7 +131,7 @@ interface LifecycleRun {
   readonly snapshot: CapacitySnapshot;
 }
 
-async function lifecycles(
+export async function lifecycles(
   bench: BenchRuntime,
   vendors: readonly VendorId[],
   calls: number,
@@ -184,7 +184,7 @@ async function lifecycles(
   return runs;
 }
 
-function lifecycleFigures(run: LifecycleRun) {
+export function lifecycleFigures(run: LifecycleRun) {
   const { snapshot, events, floor } = run;
   const fold = byGroup(snapshot, events, (fn) => fn === 'state');
   const all = byGroup(snapshot, events, () => true);
@@ -593,4 +593,4 @@ async function capacity(): Promise<number> {
   }
 }
 
-main('capacity', USAGE, capacity);
+if (isEntry(import.meta.url)) main('capacity', USAGE, capacity);

@@ -14,8 +14,8 @@ import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb';
 import type { LocalRuntime } from '../local/runtime';
 import { vendorIds } from '../shared/events';
-import { commandLine, main, UsageError } from '../tools/cli';
-import { createConnections, type RunResult, runTraffic } from '../tools/traffic';
+import { commandLine, isEntry, main, UsageError } from '../tools/cli';
+import { createConnections, type RunResult, runTraffic, verifyCalls } from '../tools/traffic';
 import type { Connections } from '../tools/traffic/connections';
 import { type CpuSpent, cpuBetween, profiled, readCpu, summariseProfile } from './profile';
 import { fixed, functionGroup, markdownTable } from './report';
@@ -164,6 +164,13 @@ interface TrafficRate {
   readonly resent: number;
   readonly cpu: CpuSpent;
   /** DynamoDB requests per webhook, and DynamoDB Local's mean answer time, by function group and operation. */
+  /** Calls read back through the API showing their ground truth (tools/traffic/verify.ts), and the others. */
+  readonly callsRight: number;
+  readonly callsWrong: number;
+  /** The first differences of wrong calls, one line each. */
+  readonly wrong: readonly string[];
+  /** Answer times of the live (call-control) requests that were answered 2xx. */
+  readonly liveLatenciesMs: readonly number[];
   readonly dynamo: readonly {
     readonly fn: string;
     readonly operation: string;
@@ -199,6 +206,13 @@ async function trafficRate(
   const done = performance.now();
   const elapsed = (done - started) / 1000;
   const cpu = cpuBetween(before, readCpu(runtime.dynamo.pid));
+  // Read back after the clock stopped: every call must show what its plan says it ends as.
+  const verification = await verifyCalls({
+    baseUrl: runtime.url,
+    apiToken: runtime.apiToken,
+    calls: result.calls,
+    waitMs: 5_000,
+  });
   const webhooks = result.deliveries.length;
   const grouped = new Map<
     string,
@@ -224,6 +238,14 @@ async function trafficRate(
     webhooksPerSec: result.ledger.acked / elapsed,
     requestsPerSec: webhooks / elapsed,
     deadLetters: runtime.deadLettered() + runtime.bus.deadLetters.length,
+    callsRight: verification.matched.length,
+    callsWrong: verification.mismatched.length,
+    wrong: verification.mismatched
+      .slice(0, 5)
+      .map((verdict) => `${verdict.call.vendor} ${verdict.call.sessionId}: ${verdict.diff.join('; ')}`),
+    liveLatenciesMs: result.deliveries
+      .filter((delivery) => delivery.live && delivery.status !== undefined && delivery.status < 300)
+      .map((delivery) => delivery.latencyMs),
     undelivered: result.calls.reduce((sum, call) => sum + call.undelivered.length, 0),
     fallbacks: result.calls.reduce((sum, call) => sum + call.fallbacks.length, 0),
     resent: result.ledger.resent,
@@ -257,6 +279,85 @@ const median = (values: readonly number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
+
+export interface EndToEndOptions {
+  readonly calls: number;
+  readonly concurrency: number;
+  readonly warmup: number;
+  readonly puts: number;
+  readonly rounds: number;
+  /** A CPU-profiled extra run of the traffic, to see where the time goes. */
+  readonly profile: boolean;
+  readonly seed: string;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Rounds of PutItem rate, traffic, PutItem rate again, against one running local runtime; the figures of
+ * bench/results.json's `endToEnd` are their medians.
+ */
+export async function measureEndToEnd(runtime: LocalRuntime, options: EndToEndOptions) {
+  const { calls, concurrency, warmup, puts, seed } = options;
+  const roundCount = options.rounds;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const connections = await createConnections(runtime.url, runtime.apiToken, [...vendorIds]);
+  if (warmup > 0) {
+    await runTraffic({
+      baseUrl: runtime.url,
+      apiToken: runtime.apiToken,
+      vendors: [...vendorIds],
+      calls: warmup,
+      seed: `${seed}-warmup`,
+      connections,
+      concurrency,
+      copies: { min: 1, max: 3 },
+      shuffle: true,
+    });
+    await runtime.idle();
+  }
+  // Each round: the store's PutItem rate, the traffic, the PutItem rate again; the floor is their mean,
+  // so a machine that gets busier or quieter during the round (others share it) moves both alike.
+  const rounds: Round[] = [];
+  for (let r = 1; r <= roundCount; r++) {
+    const putBefore = await putRate(runtime, 'direct', puts, concurrency, `${seed}r${r}a`);
+    const traffic = await trafficRate(runtime, connections, calls, concurrency, `${seed}-round-${r}`);
+    const putAfter = await putRate(runtime, 'direct', puts, concurrency, `${seed}r${r}b`);
+    const storeFloorPerSec = (putBefore.perSec + putAfter.perSec) / 2;
+    rounds.push({
+      putBefore,
+      traffic,
+      putAfter,
+      storeFloorPerSec,
+      ratio: traffic.webhooksPerSec / storeFloorPerSec,
+    });
+    log(
+      `end-to-end: round ${r}: PutItem ${fixed(putBefore.perSec, 0)}/s, ${traffic.acked} of ${traffic.webhooks} webhooks taken at ${fixed(traffic.webhooksPerSec, 1)}/s, PutItem ${fixed(putAfter.perSec, 0)}/s`,
+    );
+  }
+  const viaProxy = await putRate(runtime, 'proxy', puts, concurrency, `${seed}p`);
+  const batched = await putRate(runtime, 'direct', puts * 3, concurrency, `${seed}w`, 25);
+  const profile = !options.profile
+    ? undefined
+    : await profiled(() => trafficRate(runtime, connections, calls, concurrency, `${seed}-profiled`));
+  const summary = profile ? summariseProfile(profile.profile) : undefined;
+
+  const ratio = median(rounds.map((round) => round.ratio));
+  const webhooksPerSec = median(rounds.map((round) => round.traffic.webhooksPerSec));
+  const storeFloorPerSec = median(rounds.map((round) => round.storeFloorPerSec));
+  const deadLetters = Math.max(...rounds.map((round) => round.traffic.deadLetters));
+
+  return {
+    rounds,
+    viaProxy,
+    batched,
+    profile,
+    summary,
+    ratio,
+    webhooksPerSec,
+    storeFloorPerSec,
+    deadLetters,
+  };
+}
 
 async function endToEnd(): Promise<number> {
   const { values } = commandLine({
@@ -295,51 +396,25 @@ async function endToEnd(): Promise<number> {
   const { runtime } = bench;
   try {
     console.error(`end-to-end: local runtime in ${bench.dataDir}; seed ${seed}`);
-    const connections = await createConnections(runtime.url, runtime.apiToken, [...vendorIds]);
-    if (warmup > 0) {
-      await runTraffic({
-        baseUrl: runtime.url,
-        apiToken: runtime.apiToken,
-        vendors: [...vendorIds],
-        calls: warmup,
-        seed: `${seed}-warmup`,
-        connections,
-        concurrency,
-        copies: { min: 1, max: 3 },
-        shuffle: true,
-      });
-      await runtime.idle();
-    }
-    // Each round: the store's PutItem rate, the traffic, the PutItem rate again; the floor is their mean,
-    // so a machine that gets busier or quieter during the round (others share it) moves both alike.
-    const rounds: Round[] = [];
-    for (let r = 1; r <= roundCount; r++) {
-      const putBefore = await putRate(runtime, 'direct', puts, concurrency, `${seed}r${r}a`);
-      const traffic = await trafficRate(runtime, connections, calls, concurrency, `${seed}-round-${r}`);
-      const putAfter = await putRate(runtime, 'direct', puts, concurrency, `${seed}r${r}b`);
-      const storeFloorPerSec = (putBefore.perSec + putAfter.perSec) / 2;
-      rounds.push({
-        putBefore,
-        traffic,
-        putAfter,
-        storeFloorPerSec,
-        ratio: traffic.webhooksPerSec / storeFloorPerSec,
-      });
-      console.error(
-        `end-to-end: round ${r}: PutItem ${fixed(putBefore.perSec, 0)}/s, ${traffic.acked} of ${traffic.webhooks} webhooks taken at ${fixed(traffic.webhooksPerSec, 1)}/s, PutItem ${fixed(putAfter.perSec, 0)}/s`,
-      );
-    }
-    const viaProxy = await putRate(runtime, 'proxy', puts, concurrency, `${seed}p`);
-    const batched = await putRate(runtime, 'direct', puts * 3, concurrency, `${seed}w`, 25);
-    const profile = values['no-profile']
-      ? undefined
-      : await profiled(() => trafficRate(runtime, connections, calls, concurrency, `${seed}-profiled`));
-    const summary = profile ? summariseProfile(profile.profile) : undefined;
-
-    const ratio = median(rounds.map((round) => round.ratio));
-    const webhooksPerSec = median(rounds.map((round) => round.traffic.webhooksPerSec));
-    const storeFloorPerSec = median(rounds.map((round) => round.storeFloorPerSec));
-    const deadLetters = Math.max(...rounds.map((round) => round.traffic.deadLetters));
+    const {
+      rounds,
+      viaProxy,
+      batched,
+      profile,
+      summary,
+      ratio,
+      webhooksPerSec,
+      storeFloorPerSec,
+      deadLetters,
+    } = await measureEndToEnd(runtime, {
+      calls,
+      concurrency,
+      warmup,
+      puts,
+      rounds: roundCount,
+      profile: !values['no-profile'],
+      seed,
+    });
 
     console.log('\n### End to end, beside DynamoDB Local’s PutItem rate (same run, same DynamoDB Local)\n');
     const putRow = (label: string, rate: PutRate) => [
@@ -404,6 +479,7 @@ async function endToEnd(): Promise<number> {
           'fallbacks',
           'undelivered',
           'dead letters',
+          'calls right',
         ],
         rounds.map((round, i) => [
           String(i + 1),
@@ -417,10 +493,12 @@ async function endToEnd(): Promise<number> {
           String(round.traffic.fallbacks),
           String(round.traffic.undelivered),
           String(round.traffic.deadLetters),
+          `${round.traffic.callsRight} of ${round.traffic.calls}`,
         ]),
       ),
     );
     console.log(`\nmedian ratio ${fixed(ratio, 3)} (target ≥ 0.5)`);
+    for (const line of rounds.flatMap((round) => round.traffic.wrong)) console.log(`wrong: ${line}`);
     const last = rounds[rounds.length - 1]?.traffic;
     if (last) {
       console.log('\n### DynamoDB requests per webhook, and DynamoDB Local’s answer time (last round)\n');
@@ -472,10 +550,11 @@ async function endToEnd(): Promise<number> {
       );
       console.error(`end-to-end: figures written to ${values.json}`);
     }
-    return deadLetters > 0 ? 1 : 0;
+    const wrong = rounds.reduce((sum, round) => sum + round.traffic.callsWrong, 0);
+    return deadLetters > 0 || wrong > 0 ? 1 : 0;
   } finally {
     await bench.close();
   }
 }
 
-main('end-to-end', USAGE, endToEnd);
+if (isEntry(import.meta.url)) main('end-to-end', USAGE, endToEnd);

@@ -23,22 +23,16 @@ import {
   scratchTable,
   type TableDefinition,
 } from '../shared/tables';
+import { DEFAULT_MEMORY_MB, lambdaBundling } from './lambda-defaults';
 
 /** The repository root, whatever the working directory of `cdk` or the tests. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export const SERVICE_NAME = 'callhooks';
 
-/** Memory for functions that answer a live call: more memory is more CPU, and the vendor is waiting. */
-export const LIVE_CALL_MEMORY_MB = 1024;
-export const DEFAULT_MEMORY_MB = 512;
+export { DEFAULT_MEMORY_MB, LIVE_CALL_MEMORY_MB } from './lambda-defaults';
 
-/**
- * esbuild's ESM output has no `require`; CommonJS dependencies that call it (parts of the AWS SDK) need one.
- * The alias keeps the import from clashing with any identifier in the bundle.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __callhooksCreateRequire } from 'node:module'; const require = __callhooksCreateRequire(import.meta.url);";
+const outputFormats = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
 
 export interface CallhooksFunctionProps {
   /** Entry file, relative to the repository root (e.g. `functions/calls/handler.ts`). */
@@ -85,18 +79,17 @@ export class CallhooksFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ...props.environment,
       },
+      // The options live in lambda-defaults.ts, where npm run bench builds the same bundles from them.
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
+        format: outputFormats[lambdaBundling.format],
+        target: lambdaBundling.target,
+        mainFields: [...lambdaBundling.mainFields],
+        minify: lambdaBundling.minify,
+        sourceMap: lambdaBundling.sourcemap,
         sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces only need the mappings; the sources would double the asset for nothing.
-        sourcesContent: false,
-        // Bundle the AWS SDK: a pinned, tree-shaken copy initialises faster than the runtime's own.
-        externalModules: [],
-        banner: ESM_REQUIRE_BANNER,
+        sourcesContent: lambdaBundling.sourcesContent,
+        externalModules: [...lambdaBundling.external],
+        banner: lambdaBundling.banner,
         metafile: true,
       },
     });

@@ -60,6 +60,7 @@ import {
   DEFAULT_MEMORY_MB,
   LIVE_CALL_MEMORY_MB,
 } from './function';
+import { functionEntries } from './lambda-defaults';
 
 export const STACK_ID = 'Callhooks';
 
@@ -287,7 +288,7 @@ export class CallhooksStack extends Stack {
 
     this.connectionsFunction = new CallhooksFunction(this, 'Connections', {
       ...functionDefaults,
-      entry: 'functions/connections/handler.ts',
+      entry: functionEntries.connections,
       description: 'Management API: create, list, read and delete connections',
       timeout: API_TIMEOUT,
       environment: publicBaseUrlEnv,
@@ -296,7 +297,7 @@ export class CallhooksStack extends Stack {
 
     this.callsFunction = new CallhooksFunction(this, 'Calls', {
       ...functionDefaults,
-      entry: 'functions/calls/handler.ts',
+      entry: functionEntries.calls,
       description: 'Read API: call sessions, legs and history',
       timeout: API_TIMEOUT,
     });
@@ -304,7 +305,7 @@ export class CallhooksStack extends Stack {
 
     this.callControlFunction = new CallhooksFunction(this, 'CallControl', {
       ...functionDefaults,
-      entry: 'functions/call-control/handler.ts',
+      entry: functionEntries.callControl,
       description: "Call-control API: call flows, numbers, connections' call control, masking sessions",
       timeout: API_TIMEOUT,
       // It refuses a Lambda decider live calls could not invoke; it invokes none itself.
@@ -319,7 +320,7 @@ export class CallhooksStack extends Stack {
 
     this.stateRouterFunction = new CallhooksFunction(this, 'StateRouter', {
       ...functionDefaults,
-      entry: 'functions/state/router.ts',
+      entry: functionEntries.stateRouter,
       description:
         'Moves canonical events from the state inbox to the state queue, one message group per session',
       timeout: BACKGROUND_TIMEOUT,
@@ -331,7 +332,7 @@ export class CallhooksStack extends Stack {
 
     this.stateFunction = new CallhooksFunction(this, 'State', {
       ...functionDefaults,
-      entry: 'functions/state/handler.ts',
+      entry: functionEntries.state,
       description: 'Folds canonical call events into session and leg state, one session at a time',
       timeout: BACKGROUND_TIMEOUT,
       environment: {
@@ -346,7 +347,7 @@ export class CallhooksStack extends Stack {
 
     this.outboxFunction = new CallhooksFunction(this, 'OutboxDrain', {
       ...functionDefaults,
-      entry: 'functions/outbox/handler.ts',
+      entry: functionEntries.outbox,
       description:
         'Delivers what webhooks left in the outbox: events to the bus, raw requests to their table',
       timeout: BACKGROUND_TIMEOUT,
@@ -360,7 +361,7 @@ export class CallhooksStack extends Stack {
 
     this.requestsFunction = new CallhooksFunction(this, 'KeepRequests', {
       ...functionDefaults,
-      entry: 'functions/requests/handler.ts',
+      entry: functionEntries.requests,
       description: 'Keeps raw requests from the bus in the requests table',
       timeout: BACKGROUND_TIMEOUT,
       environment: { [functionEnv.rawRequestRetentionDays]: String(config.rawRequestRetentionDays) },
@@ -376,7 +377,7 @@ export class CallhooksStack extends Stack {
 
     this.sweeperFunction = new CallhooksFunction(this, 'Sweeper', {
       ...functionDefaults,
-      entry: 'functions/sweeper/handler.ts',
+      entry: functionEntries.sweeper,
       description: 'Closes calls the vendor went silent on (inferred ends)',
       timeout: Duration.minutes(2),
     });
@@ -399,7 +400,7 @@ export class CallhooksStack extends Stack {
 
     this.renormaliseFunction = new CallhooksFunction(this, 'Renormalise', {
       ...functionDefaults,
-      entry: 'functions/renormalise/handler.ts',
+      entry: functionEntries.renormalise,
       description: "Re-runs today's normaliser over a connection's kept raw requests (invoked by hand)",
       timeout: RENORMALISE_TIMEOUT,
       environment: { [functionEnv.rawRequestRetentionDays]: String(config.rawRequestRetentionDays) },

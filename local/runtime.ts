@@ -137,6 +137,12 @@ export interface LocalRuntime {
   dynamoEndpointFor(fn: string): string;
   /** DynamoDB requests the proxy forwarded and DynamoDB Local's answer times, by function and operation. */
   readonly dynamoTimings: Pick<DynamoProxy, 'timings' | 'resetTimings'>;
+  /**
+   * Invocations of each function since start (or the last reset): how many, the records (SQS messages) they
+   * took, and their wall time. Under concurrent load the wall time includes waiting for this one process.
+   */
+  invocations(): InvocationStats[];
+  resetInvocations(): void;
   /** Resolves once nothing is waiting in the bus or any queue (retries included). */
   idle(): Promise<void>;
   /** Messages in dead-letter queues. */
@@ -148,6 +154,14 @@ export interface LocalRuntime {
   /** A link to the inspector page (`/`) that signs one browser in, once (see local/inspector/server.ts). */
   inspectorUrl(): string;
   close(): Promise<void>;
+}
+
+export interface InvocationStats {
+  /** The Lambda function's name, e.g. callhooks-state or callhooks-8x8. */
+  readonly fn: string;
+  readonly invocations: number;
+  readonly records: number;
+  readonly totalMs: number;
 }
 
 export type HttpLambda = (
@@ -339,13 +353,27 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     const sweeper = (await load('sweeper', () => import('../functions/sweeper/handler'))).handler;
     const renormalise = (await load('renormalise', () => import('../functions/renormalise/handler'))).handler;
 
+    const invocationStats = new Map<string, { invocations: number; records: number; totalMs: number }>();
+    const counted = (fn: string, records: number, started: number) => {
+      const entry = invocationStats.get(fn) ?? { invocations: 0, records: 0, totalMs: 0 };
+      entry.invocations += 1;
+      entry.records += records;
+      entry.totalMs += performance.now() - started;
+      invocationStats.set(fn, entry);
+    };
     const sqsLambda =
       (
         name: string,
         handler: (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<unknown>,
       ) =>
-      (event: SQSEvent) =>
-        handler(event, lambdaContext(name, 30));
+      async (event: SQSEvent) => {
+        const started = performance.now();
+        try {
+          return await handler(event, lambdaContext(name, 30));
+        } finally {
+          counted(name, event.Records.length, started);
+        }
+      };
     const crashing = (fold: (event: SQSEvent) => Promise<unknown>) => async (event: SQSEvent) => {
       // An injected crash before the fold (nothing done) or after it (everything done, but the invocation
       // fails, so the whole batch comes again): both must leave the state right.
@@ -687,12 +715,14 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
           ms: Date.now() - started,
           reply,
         });
+      const invoked = performance.now();
       const result = await Promise.race([
         target.invoke(event, lambdaContext(target.name, target.timeoutSeconds)),
         new Promise<'timeout'>((resolve) =>
           setTimeout(resolve, target.timeoutSeconds * 1000, 'timeout').unref(),
         ),
       ]);
+      counted(target.name, 1, invoked);
       if (result === 'timeout' || typeof result !== 'object' || result === null) {
         sendJson(res, 503, { message: 'Service Unavailable' });
         exchange();
@@ -750,6 +780,8 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       capacity: runtimeProxy.capacity,
       dynamoEndpointFor: (fn) => runtimeProxy.endpointFor(fn),
       dynamoTimings: { timings: runtimeProxy.timings, resetTimings: runtimeProxy.resetTimings },
+      invocations: () => [...invocationStats].map(([fn, entry]) => ({ fn, ...entry })),
+      resetInvocations: () => invocationStats.clear(),
       idle,
       deadLettered,
       redrive,

@@ -7,11 +7,10 @@
  * the client's own timeouts are only a backstop; and background work (folding, draining the outbox,
  * sweeping), which has no vendor waiting and so waits longer and retries more before it gives the message
  * back to its queue.
+ *
+ * Each client has a module of its own (shared/aws/*.ts), so that a function imports only the SDK clients it
+ * uses and its bundle's metafile lists only those (npm run bench reads it).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export type Work = 'webhook' | 'background';
 
@@ -25,30 +24,16 @@ const handlers: Record<
 };
 const attempts: Record<Work, number> = { webhook: 3, background: 5 };
 
-interface ClientOptions {
+export interface ClientOptions {
   readonly endpoint?: string | undefined;
   readonly work?: Work;
 }
 
-function common(options: ClientOptions) {
+export function common(options: ClientOptions) {
   const work = options.work ?? 'webhook';
   return {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: attempts[work],
     requestHandler: handlers[work],
   };
-}
-
-export function documentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(common(options)), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-}
-
-export function eventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
-  return new EventBridgeClient(common(options));
-}
-
-export function sqsClient(options: ClientOptions = {}): SQSClient {
-  return new SQSClient(common(options));
 }

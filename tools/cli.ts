@@ -1,4 +1,6 @@
 /** What the command-line tools share: reading vendor lists, and failing with one line a person can act on. */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type VendorId, vendorIds } from '../shared/events';
 import { ApiError } from './traffic';
@@ -70,3 +72,9 @@ export function main(name: string, usage: string, run: () => Promise<number>): v
 
 export const ms = (value: number | undefined) => (value === undefined ? '—' : `${Math.round(value)} ms`);
 export const seconds = (valueMs: number) => `${(valueMs / 1000).toFixed(1)} s`;
+
+/** Whether the module at `url` is the script this process was started with (not imported by another). */
+export function isEntry(url: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && pathToFileURL(resolve(script)).href === url;
+}

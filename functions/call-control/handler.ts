@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { documentClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
 import {
   type ConnectionControl,
   type ControlTarget,

@@ -3,7 +3,7 @@
  * `GET /v1/calls` by vendor session id or by start-time range, paged.
  */
 import * as z from 'zod';
-import { documentClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
 import { loadConfig, settings } from '../../shared/config';
 import { VendorId } from '../../shared/events';
 import { HttpError, jsonReply, validate } from '../../shared/http';

@@ -4,7 +4,7 @@
  * names every URL the user pastes into the vendor's console (with any secret URL part shown that once).
  */
 import * as z from 'zod';
-import { documentClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
 import { loadConfig, settings } from '../../shared/config';
 import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
 import { VendorId } from '../../shared/events';

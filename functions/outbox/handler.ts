@@ -2,7 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { documentClient, eventBridgeClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
+import { eventBridgeClient } from '../../shared/aws/eventbridge';
 import { loadConfig, settings } from '../../shared/config';
 import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';

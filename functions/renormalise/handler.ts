@@ -5,7 +5,8 @@
  * It answers what it did: requests read, events published, requests skipped (with why).
  */
 import * as z from 'zod';
-import { documentClient, eventBridgeClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
+import { eventBridgeClient } from '../../shared/aws/eventbridge';
 import { loadConfig, settings } from '../../shared/config';
 import { ConnectionStore } from '../../shared/connection-store';
 import { createMetrics } from '../../shared/metrics';

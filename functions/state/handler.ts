@@ -6,7 +6,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { documentClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
 import { loadConfig, settings } from '../../shared/config';
 import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';

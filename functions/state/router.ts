@@ -2,7 +2,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { sqsClient } from '../../shared/aws';
+import { sqsClient } from '../../shared/aws/sqs';
 import { loadConfig, settings } from '../../shared/config';
 import { createLogger } from '../../shared/middleware';
 import { routeToState } from './route';

@@ -1,5 +1,6 @@
 /** Lambda entry for the sweeper, run on a schedule (EventBridge Scheduler on AWS, a timer locally). */
-import { documentClient, eventBridgeClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
+import { eventBridgeClient } from '../../shared/aws/eventbridge';
 import { loadConfig, settings } from '../../shared/config';
 import { createMetrics } from '../../shared/metrics';
 import { createLogger } from '../../shared/middleware';

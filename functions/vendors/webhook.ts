@@ -9,7 +9,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { documentClient, eventBridgeClient, sqsClient } from '../../shared/aws';
+import { documentClient } from '../../shared/aws/dynamodb';
+import { eventBridgeClient } from '../../shared/aws/eventbridge';
+import { sqsClient } from '../../shared/aws/sqs';
 import { ControlStore } from '../../shared/call-control/store';
 import { loadConfig, settings } from '../../shared/config';
 import {

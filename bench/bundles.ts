@@ -1,0 +1,210 @@
+/**
+ * The benchmark's first section: every function's Lambda bundle, built exactly as the CDK stack builds it
+ * (infra/lambda-defaults.ts), its size, and its module-init time in fresh Node processes, beside a floor
+ * bundle that holds only the AWS SDK clients the function's bundle holds, built and timed alike.
+ *
+ * Init is timed inside the child (`performance.now()` around `await import(bundle)`), with Lambda's
+ * NODE_OPTIONS (`--enable-source-maps`), so process start is not counted. Function and floor runs take
+ * turns, so a machine that gets busier slows both alike.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { type LambdaFunctionSpec, lambdaBundling, type SdkClient } from '../infra/lambda-defaults';
+import { functionEnv } from '../shared/config';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** How a floor makes each client at init, as the function's code does (shared/aws/*.ts). */
+const FLOOR_CLIENT: Record<SdkClient, { readonly pkg: string; readonly source: string }> = {
+  dynamodb: {
+    pkg: '@aws-sdk/client-dynamodb',
+    source: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+export const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  },
+  eventbridge: {
+    pkg: '@aws-sdk/client-eventbridge',
+    source: `import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+export const eventbridge = new EventBridgeClient({});`,
+  },
+  sqs: {
+    pkg: '@aws-sdk/client-sqs',
+    source: `import { SQSClient } from '@aws-sdk/client-sqs';
+export const sqs = new SQSClient({});`,
+  },
+  // The webhook loads the Lambda client only when a decider is called; the floor holds it the same way.
+  lambda: {
+    pkg: '@aws-sdk/client-lambda',
+    source: `export const lambda = async () => (await import('@aws-sdk/client-lambda')).LambdaClient;`,
+  },
+};
+
+/** What a deployed function finds in its environment, with made-up values of the right shape. */
+export function lambdaEnvironment(name: string, memoryMb: number): Record<string, string> {
+  const queue = (q: string) => `https://sqs.us-east-1.amazonaws.com/000000000000/${q}`;
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_LAMBDA_FUNCTION_NAME: `callhooks-${name.replace(':', '-')}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+    POWERTOOLS_SERVICE_NAME: 'callhooks',
+    LOG_LEVEL: 'WARN',
+    [functionEnv.callsTable]: 'callhooks-calls',
+    [functionEnv.connectionsTable]: 'callhooks-connections',
+    [functionEnv.scratchTable]: 'callhooks-scratch',
+    [functionEnv.requestsTable]: 'callhooks-requests',
+    [functionEnv.controlTable]: 'callhooks-control',
+    [functionEnv.eventBusName]: 'callhooks',
+    [functionEnv.outboxQueueUrl]: queue('callhooks-outbox'),
+    [functionEnv.stateQueueUrl]: queue('callhooks-state.fifo'),
+    [functionEnv.historyTtlDays]: '90',
+    [functionEnv.sessionRetentionDays]: '400',
+    [functionEnv.rawRequestRetentionDays]: '30',
+  };
+}
+
+interface Built {
+  readonly file: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly metafile: Metafile;
+}
+
+async function bundle(outfile: string, input: { entry: string } | { contents: string }): Promise<Built> {
+  const result = await build({
+    ...('entry' in input
+      ? { entryPoints: [join(ROOT, input.entry)] }
+      : { stdin: { contents: input.contents, resolveDir: ROOT, loader: 'ts', sourcefile: 'floor.ts' } }),
+    bundle: true,
+    platform: 'node',
+    outfile,
+    format: lambdaBundling.format,
+    target: lambdaBundling.target,
+    mainFields: [...lambdaBundling.mainFields],
+    minify: lambdaBundling.minify,
+    sourcemap: lambdaBundling.sourcemap,
+    sourcesContent: lambdaBundling.sourcesContent,
+    external: [...lambdaBundling.external],
+    banner: { js: lambdaBundling.banner },
+    metafile: true,
+    logLevel: 'error',
+    absWorkingDir: ROOT,
+  });
+  const code = await readFile(outfile);
+  return {
+    file: outfile,
+    bytes: code.byteLength,
+    gzipBytes: gzipSync(code).byteLength,
+    metafile: result.metafile,
+  };
+}
+
+/** The SDK client packages a bundle holds. */
+function packagesIn(metafile: Metafile): Set<string> {
+  const found = new Set<string>();
+  for (const path of Object.keys(metafile.inputs)) {
+    const pkg = /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(path)?.[1];
+    if (pkg) found.add(pkg);
+  }
+  return found;
+}
+
+function floorSource(clients: readonly SdkClient[]): string {
+  return [
+    ...clients.map((client) => FLOOR_CLIENT[client].source),
+    'export const handler = async () => ({});',
+  ].join('\n');
+}
+
+const TIMER = `const started = performance.now();
+await import(process.argv[2]);
+process.stdout.write(String(performance.now() - started));
+process.exit(0);
+`;
+
+async function initMs(timer: string, file: string, env: Record<string, string>): Promise<number> {
+  const { stdout } = await run(process.execPath, [timer, pathToFileURL(file).href], { env, timeout: 60_000 });
+  const ms = Number(stdout.trim());
+  if (!Number.isFinite(ms)) throw new Error(`init timer printed ${JSON.stringify(stdout)} for ${file}`);
+  return ms;
+}
+
+export const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+export interface HandlerFigures {
+  readonly name: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly initMs: number;
+  readonly floorInitMs: number;
+  readonly initRatio: number;
+  /** Not in results.json's shape, but printed: what the floor holds and how big it is. */
+  readonly floorClients: readonly SdkClient[];
+  /** SDK client packages the bundle holds that the function does not use. */
+  readonly extraClients: readonly string[];
+  readonly floorBytes: number;
+  readonly memoryMb: number;
+}
+
+export async function measureBundles(
+  functions: readonly LambdaFunctionSpec[],
+  samples: number,
+  log: (line: string) => void = () => undefined,
+): Promise<HandlerFigures[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'callhooks-bundles-'));
+  try {
+    const timer = join(dir, 'init-timer.mjs');
+    await writeFile(timer, TIMER);
+    const out: HandlerFigures[] = [];
+    for (const fn of functions) {
+      const slug = fn.name.replace(/[^a-z0-9]+/gi, '-');
+      const built = await bundle(join(dir, slug, 'index.mjs'), { entry: fn.entry });
+      const floor = await bundle(join(dir, `${slug}-floor`, 'index.mjs'), {
+        contents: floorSource(fn.clients),
+      });
+      const held = packagesIn(built.metafile);
+      const extra = [...held].filter((pkg) => !fn.clients.some((client) => FLOOR_CLIENT[client].pkg === pkg));
+      const env = lambdaEnvironment(fn.name, fn.memoryMb);
+      const own: number[] = [];
+      const base: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        own.push(await initMs(timer, built.file, env));
+        base.push(await initMs(timer, floor.file, env));
+      }
+      const initMsMedian = median(own);
+      const floorInitMs = median(base);
+      out.push({
+        name: fn.name,
+        bytes: built.bytes,
+        gzipBytes: built.gzipBytes,
+        initMs: initMsMedian,
+        floorInitMs,
+        initRatio: initMsMedian / floorInitMs,
+        floorClients: fn.clients,
+        extraClients: extra,
+        floorBytes: floor.bytes,
+        memoryMb: fn.memoryMb,
+      });
+      log(
+        `bench: ${fn.name}: ${(built.bytes / 1024).toFixed(0)} KiB, init ${initMsMedian.toFixed(1)} ms vs floor ${floorInitMs.toFixed(1)} ms`,
+      );
+    }
+    return out;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
