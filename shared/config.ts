@@ -34,6 +34,9 @@ export const functionEnv = {
   hashPhoneNumbers: 'HASH_PHONE_NUMBERS',
   /** How long an analysts' copy is kept (its Glue partition is dropped after it). */
   exportRetentionDays: 'EXPORT_RETENTION_DAYS',
+  /** The JWT claim that names a caller's tenant, and the scope that makes a caller an operator (shared/caller.ts). */
+  tenantClaim: 'TENANT_CLAIM',
+  operatorScope: 'OPERATOR_SCOPE',
   /** Local runtime only: DynamoDB Local and the in-process EventBridge. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
@@ -70,6 +73,8 @@ export const settings = z.object({
   analyticsTable: z.string().min(1),
   hashPhoneNumbers: z.enum(['true', 'false']).transform((value) => value === 'true'),
   exportRetentionDays: z.coerce.number().int().positive(),
+  tenantClaim: z.string().min(1),
+  operatorScope: z.string().min(1),
   dynamodbEndpoint: z.url().optional(),
   eventBridgeEndpoint: z.url().optional(),
   sqsEndpoint: z.url().optional(),

@@ -120,14 +120,16 @@ export class ConnectionStore {
     );
   }
 
-  /** Deletes a connection; false when there was none. */
-  async delete(id: string): Promise<boolean> {
+  /** Deletes a connection, only if it (still) is this tenant's; false when there was none. */
+  async delete(id: string, tenantId: string): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: connectionKeys.connection(id),
-          ConditionExpression: `attribute_exists(${connectionsTable.partitionKey})`,
+          ConditionExpression: `attribute_exists(${connectionsTable.partitionKey}) AND #c.#tenant = :tenant`,
+          ExpressionAttributeNames: { '#c': 'connection', '#tenant': 'tenantId' },
+          ExpressionAttributeValues: { ':tenant': tenantId },
         }),
       );
       return true;

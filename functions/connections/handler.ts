@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { documentClient } from '../../shared/aws';
+import { callerOf, canSee, TenantId, tenantFilter, tenantFor } from '../../shared/caller';
 import { loadConfig, settings } from '../../shared/config';
 import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
 import { VendorId } from '../../shared/events';
@@ -30,13 +31,8 @@ const CreateConnection = z
   .object({
     vendor: VendorId,
     name: z.string().trim().min(1).max(200),
-    tenantId: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only')
-      .default('default'),
+    /** Only an operator names the tenant; a tenant's connections are its own (shared/caller.ts). */
+    tenantId: TenantId.optional(),
     auth: z.unknown(),
     settings: z.unknown().optional(),
     /** How long a webhook of this connection has to be answered; the vendor's default when absent. */
@@ -53,8 +49,15 @@ const ListQuery = z
   .strict();
 
 const config = loadConfig(
-  settings.pick({ connectionsTable: true, publicBaseUrl: true, dynamodbEndpoint: true }),
+  settings.pick({
+    connectionsTable: true,
+    publicBaseUrl: true,
+    dynamodbEndpoint: true,
+    tenantClaim: true,
+    operatorScope: true,
+  }),
 );
+const callerRules = { tenantClaim: config.tenantClaim, operatorScope: config.operatorScope };
 const store = new ConnectionStore(
   documentClient({ endpoint: config.dynamodbEndpoint }),
   config.connectionsTable,
@@ -108,7 +111,7 @@ async function createConnection(event: HttpEvent) {
     id: randomId('con'),
     vendor: input.vendor,
     name: input.name,
-    tenantId: input.tenantId,
+    tenantId: tenantFor(callerOf(event, callerRules), input.tenantId),
     createdAt: new Date().toISOString(),
     ...(input.answerDeadlineMs !== undefined ? { answerDeadlineMs: input.answerDeadlineMs } : {}),
     settings: z.record(z.string(), z.unknown()).parse(connectionSettings.data ?? {}),
@@ -124,16 +127,24 @@ async function createConnection(event: HttpEvent) {
   return jsonReply(201, view, { location: `/v1/connections/${record.id}` });
 }
 
-async function getConnection(event: HttpEvent) {
+/** The connection a path names, when the caller may see it; the same 404 for another tenant's as for none. */
+async function visibleConnection(event: HttpEvent): Promise<ConnectionRecord> {
+  const caller = callerOf(event, callerRules);
   const id = event.pathParameters?.connectionId ?? '';
   const record = await store.get(id);
-  if (!record) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  if (!record || !canSee(caller, record.tenantId))
+    throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  return record;
+}
+
+async function getConnection(event: HttpEvent) {
+  const record = await visibleConnection(event);
   return jsonReply(200, publicView(record, baseUrlOf(event, config.publicBaseUrl)));
 }
 
 async function deleteConnection(event: HttpEvent) {
-  const id = event.pathParameters?.connectionId ?? '';
-  if (!(await store.delete(id))) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  const { id, tenantId } = await visibleConnection(event);
+  if (!(await store.delete(id, tenantId))) throw new HttpError(404, 'not_found', `No connection ${id}.`);
   logger.info('connection deleted', { connectionId: id });
   return { statusCode: 204, headers: {}, body: '' };
 }
@@ -154,7 +165,8 @@ async function listConnections(event: HttpEvent) {
       );
     }
   }
-  const page = await store.list(query.tenantId, query.limit, cursor);
+  const tenantId = tenantFilter(callerOf(event, callerRules), query.tenantId);
+  const page = await store.list(tenantId, query.limit, cursor);
   const baseUrl = baseUrlOf(event, config.publicBaseUrl);
   return jsonReply(200, {
     items: page.items.map((record) => publicView(record, baseUrl)),
