@@ -14,6 +14,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -26,6 +27,7 @@ import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
 import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
+import { LocalKeyRing } from '../shared/sealing';
 import {
   callsTable,
   connectionsTable,
@@ -335,8 +337,16 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     );
     const queueUrl = (queue: DurableQueue) => `${sqsEndpoint}/000000000000/${queue.name}`;
 
+    // The key ring that stands in for KMS: made on first start, readable by its owner only. Without a data
+    // directory (tests) one per process, since the handlers load once per process.
+    const keyRingFile = options.dataDir
+      ? join(options.dataDir, 'keyring.json')
+      : join(tmpdir(), `callhooks-keyring-${process.pid}.json`);
+    LocalKeyRing.at(keyRingFile);
+
     // The handlers read their configuration at init, exactly as on Lambda: set it before loading them.
     Object.assign(process.env, {
+      [functionEnv.localKeyRing]: keyRingFile,
       [functionEnv.callsTable]: tableNameOf(callsTable),
       [functionEnv.connectionsTable]: tableNameOf(connectionsTable),
       [functionEnv.scratchTable]: tableNameOf(scratchTable),
