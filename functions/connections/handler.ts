@@ -1,6 +1,7 @@
 /**
- * Lambda entry for the connections API: create, list, read and delete connections. A connection's secrets
- * are validated and sealed at creation and never appear in any response after it; the creation response
+ * Lambda entry for the connections API: create, list, read, update (and rotate the secrets of) and delete
+ * the caller's connections (an operator's: anyone's). A connection's secrets are validated and sealed
+ * (shared/sealing.ts) at creation or rotation and never appear in any response after it; the response
  * names every URL the user pastes into the vendor's console (with any secret URL part shown that once).
  */
 import * as z from 'zod';

@@ -188,6 +188,29 @@ describe('rotating a secret', () => {
     expect((await hook(url, OLD)).status).toBe(401);
   });
 
+  it('rotates Huawei’s appSecret (a salted scrypt digest under a MAC): both verify at gettoken in the grace', async () => {
+    const created = await runtime.createConnection({
+      vendor: 'huawei-odfs',
+      name: 'ivr',
+      auth: { appKey: 'rotatingtenant', appSecret: 'huawei-old-password-0123' },
+    });
+    const gettoken = (appSecret: string) =>
+      runtime.request(`${created.webhookUrls.odfsBase}/oifde/rest/api/gettoken`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ appKey: 'rotatingtenant', appSecret }),
+      });
+    const patched = await runtime.api('PATCH', `/v1/connections/${created.id}`, {
+      auth: { appKey: 'rotatingtenant', appSecret: 'huawei-new-password-0123' },
+      graceSeconds: 60,
+    });
+    expect(patched.status).toBe(200);
+    expect((await gettoken('huawei-new-password-0123')).json).toMatchObject({ errorCode: 0 });
+    expect((await gettoken('huawei-old-password-0123')).json).toMatchObject({ errorCode: 0 });
+    expect((await gettoken('huawei-wrong-password-0123')).status).toBe(401);
+    expect(localMetricCounts().get('SecretMatched{matched=previous,vendor=huawei-odfs}')).toBe(1);
+  });
+
   it('says what is wrong with an update, and another tenant gets 404', async () => {
     const created = await runtime.createConnection({
       vendor: '8x8',
