@@ -41,6 +41,8 @@ const VERIFIED_MS = 5 * 60_000;
 const MAX_VERIFIED = 10_000;
 /** Values verified lately, by a digest of what was presented and against what: memory only. */
 const verified = new Map<string, number>();
+/** Checks under way, by the same key: concurrent requests with the same value wait for one. */
+const checking = new Map<string, Promise<boolean>>();
 
 function remember(key: string, now: number) {
   if (verified.size >= MAX_VERIFIED) {
@@ -68,7 +70,16 @@ export function tokenSeal(keyRing: KeyRing, context: SealContext, now: () => num
       .digest('base64url');
     const until = verified.get(key);
     if (until !== undefined && until > now()) return true;
-    const ok = await keyRing.verifyMac(message(name, await value()), Buffer.from(sealed, 'base64url'));
+    // Requests presenting the same value at once share one check (one scrypt, one VerifyMac).
+    let pending = checking.get(key);
+    if (!pending) {
+      pending = (async () =>
+        keyRing.verifyMac(message(name, await value()), Buffer.from(sealed, 'base64url')))().finally(() =>
+        checking.delete(key),
+      );
+      checking.set(key, pending);
+    }
+    const ok = await pending;
     if (ok) remember(key, now());
     return ok;
   };
