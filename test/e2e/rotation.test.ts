@@ -3,7 +3,7 @@
  * nothing that verifies a webhook without the key ring, and PATCH /v1/connections/{id} rotates a secret
  * without changing the id or the URLs, both secrets verifying during the grace only.
  */
-import { createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,12 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'callhooks-rotation-'));
-  runtime = await startTestRuntime({ dataDir, apiTokens: { other: 'other-tenant-token-0123456789' } });
+  runtime = await startTestRuntime({
+    dataDir,
+    apiTokens: { other: 'other-tenant-token-0123456789' },
+    // Tables of its own: the dump reads the whole connections table.
+    tablePrefix: `rotation-${randomBytes(4).toString('hex')}`,
+  });
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
  * its own connections, calls and call control, and gets 404 for another tenant's ids; the operator's token
  * (CALLHOOKS_API_TOKEN) sees every tenant.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionIdFor } from '../../shared/ids';
 import { fixtureJson } from '../support/fixtures';
@@ -47,7 +48,11 @@ function summary(vendorSessionId: string) {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ apiTokens: TOKENS });
+  // Tables of its own: the operator's listing covers every connection there is.
+  runtime = await startTestRuntime({
+    apiTokens: TOKENS,
+    tablePrefix: `tenants-${randomBytes(4).toString('hex')}`,
+  });
   for (const tenant of ['acme', 'globex'] as const) {
     const created = await as(tenant, 'POST', '/v1/connections', {
       vendor: '8x8',
