@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import * as z from 'zod';
 import { LambdaFunctionArn } from '../shared/call-control/records';
+import { DEFAULT_CALLER_RULES } from '../shared/caller';
 
 export const CONFIG_CONTEXT_KEY = 'callhooks';
 
@@ -56,6 +57,31 @@ export const StackConfig = z
       .regex(/^[\w-]{1,256}$/, 'letters, digits, - and _ only')
       .optional(),
     alarmEmail: z.email().optional(),
+    /**
+     * Who may call the management and read API, and how the caller's tenant is known (README, "Who calls the
+     * API"). `jwt`: API Gateway's JWT authorizer checks tokens of your OIDC issuer for one of `audience`;
+     * the tenant is the `tenantClaim` claim, and a token with `operatorScope` sees every tenant. `iam`:
+     * SigV4-signed callers with execute-api:Invoke, every one an operator (SigV4 names no tenant).
+     */
+    api: z
+      .object({
+        auth: z
+          .discriminatedUnion('kind', [
+            z
+              .object({
+                kind: z.literal('jwt'),
+                issuer: z.url({ protocol: /^https$/ }),
+                audience: z.array(z.string().min(1)).min(1).max(10),
+                tenantClaim: z.string().min(1).max(128).default(DEFAULT_CALLER_RULES.tenantClaim),
+                operatorScope: z.string().min(1).max(128).default(DEFAULT_CALLER_RULES.operatorScope),
+              })
+              .strict(),
+            z.object({ kind: z.literal('iam') }).strict(),
+          ])
+          .default({ kind: 'iam' }),
+      })
+      .strict()
+      .prefault({}),
     /** Analysts' exports of the calls table (README, "Analytics"; docs/data-dictionary.md). */
     analytics: z
       .object({

@@ -9,6 +9,7 @@ import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-l
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -145,9 +146,10 @@ const callsTableGrants: Record<CallsTableAccess, TableGrant> = {
 
 const connectionsTableGrants: Record<ConnectionsTableAccess, TableGrant> = {
   read: { table: ['dynamodb:GetItem'], indexes: [] },
-  // The connections API creates, reads and deletes connections, and lists them through its indexes.
+  // The connections API creates, reads, updates (PATCH, conditionally) and deletes connections, and lists
+  // them through its indexes.
   manage: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexes: ['dynamodb:Query'],
   },
   readTenant: { table: ['dynamodb:GetItem'], indexes: ['dynamodb:Query'], indexNames: ['byTenant'] },
@@ -237,6 +239,71 @@ export function bindRequestsTable(
 export function bindEventBus(fn: CallhooksFunction, bus: events.IEventBus): void {
   fn.addEnvironment(functionEnv.eventBusName, bus.eventBusName);
   bus.grantPutEventsTo(fn);
+}
+
+/** The two KMS keys of connection secrets (shared/sealing.ts). */
+export interface SecretsKeys {
+  /** Symmetric: data keys of each connection's envelope, bound to the context {connectionId, vendor}. */
+  readonly dataKey: kms.IKey;
+  /** HMAC_256: the keyed MAC of static tokens. */
+  readonly macKey: kms.IKey;
+}
+
+function bindSecretsKeys(fn: CallhooksFunction, keys: SecretsKeys): void {
+  fn.addEnvironment(functionEnv.secretsKeyArn, keys.dataKey.keyArn);
+  fn.addEnvironment(functionEnv.macKeyArn, keys.macKey.keyArn);
+}
+
+/**
+ * The connections API seals: new data keys, only with both context keys and a vendor of the list, and
+ * MACs of new tokens. It opens nothing: no Decrypt, no VerifyMac.
+ */
+export function bindSecretsSealing(
+  fn: CallhooksFunction,
+  keys: SecretsKeys,
+  vendors: readonly string[],
+): void {
+  bindSecretsKeys(fn, keys);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey'],
+      resources: [keys.dataKey.keyArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['connectionId', 'vendor'] },
+        StringEquals: { 'kms:EncryptionContext:vendor': [...vendors] },
+      },
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['kms:GenerateMac'], resources: [keys.macKey.keyArn] }),
+  );
+}
+
+/**
+ * A vendor function opens its own vendor's secrets and no other's: Decrypt only where the encryption
+ * context names its vendor; and checks presented tokens against their MACs (VerifyMac, never GenerateMac).
+ */
+export function bindSecretsOpening(fn: CallhooksFunction, keys: SecretsKeys, vendor: string): void {
+  bindSecretsKeys(fn, keys);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [keys.dataKey.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:vendor': vendor } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['kms:VerifyMac'], resources: [keys.macKey.keyArn] }),
+  );
+}
+
+/** How a management function reads its caller from the request context (shared/caller.ts). */
+export function bindCallerRules(
+  fn: CallhooksFunction,
+  rules: { readonly tenantClaim: string; readonly operatorScope: string },
+): void {
+  fn.addEnvironment(functionEnv.tenantClaim, rules.tenantClaim);
+  fn.addEnvironment(functionEnv.operatorScope, rules.operatorScope);
 }
 
 /** The function may send to this queue (the outbox, or the state queue), and only to it. */

@@ -68,10 +68,16 @@ export interface IncomingRequest {
   readonly sourceIp: string;
 }
 
+/** What HTTP API's JWT authorizer puts in `requestContext.authorizer` for a verified token. */
+export interface JwtAuthorizerContext {
+  readonly jwt: { readonly claims: Record<string, string>; readonly scopes: string[] | null };
+}
+
 export function toApiGatewayEvent(
   request: IncomingRequest,
   routeKey: string,
   match: RouteMatch<unknown>,
+  authorizer?: JwtAuthorizerContext,
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url, 'http://localhost');
   const headers: Record<string, string> = {};
@@ -123,6 +129,7 @@ export function toApiGatewayEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
+      ...(authorizer ? { authorizer } : {}),
     },
     ...(request.body.byteLength
       ? {

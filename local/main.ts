@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb';
 import { FaultSpecError, hasFaults, parseFaults } from './faults';
-import { startLocalRuntime } from './runtime';
+import { parseTenantTokens, startLocalRuntime } from './runtime';
 import { LOCAL_DATA_DIR, RUNTIME_FILE, type RuntimeFile } from './runtime-file';
 
 const dataDir = LOCAL_DATA_DIR;
@@ -62,6 +62,7 @@ async function main() {
     port,
     dataDir,
     apiToken: tokenFromEnv ?? keptToken(),
+    apiTokens: parseTenantTokens(process.env.CALLHOOKS_API_TOKENS),
     faults,
     log: (line) => {
       const level = String(line.level ?? '').toUpperCase();
@@ -88,6 +89,9 @@ async function main() {
     tokenFromEnv
       ? 'API token: from CALLHOOKS_API_TOKEN'
       : `API token (generated once and kept in .local/api-token; set CALLHOOKS_API_TOKEN to choose your own):\n  ${token}`,
+    ...(Object.keys(runtime.tenantTokens).length
+      ? ['', `Tenants' tokens (CALLHOOKS_API_TOKENS): ${Object.keys(runtime.tenantTokens).join(', ')}`]
+      : []),
     '',
     'Create a first connection (8x8):',
     `  curl -s -X POST ${runtime.url}/v1/connections \\`,

@@ -14,17 +14,20 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { httpRoutesOf, type VendorMeta } from '../functions/vendors/meta';
 import { vendorList } from '../functions/vendors/vendors';
+import { type CallerRules, DEFAULT_CALLER_RULES, TenantId } from '../shared/caller';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
 import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
+import { LocalKeyRing } from '../shared/sealing';
 import {
   callsTable,
   connectionsTable,
@@ -36,6 +39,7 @@ import {
 } from '../shared/tables';
 import {
   fromResult,
+  type JwtAuthorizerContext,
   type LocalRoute,
   lambdaContext,
   matchRoute,
@@ -89,8 +93,10 @@ export interface RuntimeOptions {
    * itself its own tables in the shared DynamoDB Local.
    */
   readonly tablePrefix?: string;
-  /** The bearer token of the management API; a random one when absent. */
+  /** The operator's bearer token of the management API (every tenant); a random one when absent. */
   readonly apiToken?: string | undefined;
+  /** Tenants' bearer tokens, by tenant id: each sees only its own tenant (CALLHOOKS_API_TOKENS). */
+  readonly apiTokens?: Readonly<Record<string, string>> | undefined;
   readonly historyTtlDays?: number;
   /** How long webhooks' raw requests are kept (30 days when absent). */
   readonly rawRequestRetentionDays?: number;
@@ -119,6 +125,8 @@ export interface QueueSet {
 export interface LocalRuntime {
   readonly url: string;
   readonly apiToken: string;
+  /** Tenants' tokens, by tenant id. */
+  readonly tenantTokens: Readonly<Record<string, string>>;
   readonly bus: LocalEventBus;
   readonly dynamo: LocalDynamo;
   /** The tables' names in DynamoDB Local. */
@@ -196,6 +204,48 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * What API Gateway's JWT authorizer would put in the request context for the caller a bearer token stands
+ * for: the operator's token carries the operator scope, a tenant's token the tenant claim. Every token is
+ * compared, so the time taken does not tell which one matched.
+ */
+export function authorizerFor(
+  header: string | undefined,
+  operatorToken: string,
+  tenantTokens: Readonly<Record<string, string>>,
+  rules: CallerRules = DEFAULT_CALLER_RULES,
+): JwtAuthorizerContext | undefined {
+  let found: JwtAuthorizerContext | undefined;
+  if (bearerMatches(header, operatorToken))
+    found = {
+      jwt: { claims: { sub: 'operator', scope: rules.operatorScope }, scopes: [rules.operatorScope] },
+    };
+  for (const [tenantId, token] of Object.entries(tenantTokens)) {
+    if (bearerMatches(header, token) && !found)
+      found = { jwt: { claims: { sub: `tenant:${tenantId}`, [rules.tenantClaim]: tenantId }, scopes: null } };
+  }
+  return found;
+}
+
+/** `tenantA:tokenA,tenantB:tokenB` (CALLHOOKS_API_TOKENS) as tokens by tenant; throws naming what is wrong. */
+export function parseTenantTokens(value: string | undefined): Record<string, string> {
+  const tokens: Record<string, string> = {};
+  for (const part of (value ?? '').split(',').map((item) => item.trim())) {
+    if (!part) continue;
+    const colon = part.indexOf(':');
+    const tenantId = TenantId.safeParse(colon > 0 ? part.slice(0, colon) : '');
+    const token = colon > 0 ? part.slice(colon + 1).trim() : '';
+    if (!tenantId.success || token.length < 16)
+      throw new Error(
+        `CALLHOOKS_API_TOKENS: "${part.slice(0, Math.max(0, colon)) || part.slice(0, 8)}…" is not tenant:token (a tenant id, and a token of at least 16 characters).`,
+      );
+    if (tenantId.data in tokens)
+      throw new Error(`CALLHOOKS_API_TOKENS: tenant ${tenantId.data} is given twice.`);
+    tokens[tenantId.data] = token;
+  }
+  return tokens;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
@@ -231,6 +281,9 @@ const REQUEST_PATH = /^\/__local\/requests\/([^/]+)\/([^/]+)$/;
 export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const host = options.host ?? '127.0.0.1';
   const apiToken = options.apiToken ?? randomBytes(24).toString('base64url');
+  const tenantTokens = options.apiTokens ?? {};
+  if (Object.values(tenantTokens).includes(apiToken))
+    throw new Error('A tenant token is the same as the operator token: give each its own.');
   const log = options.log ?? (() => undefined);
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
@@ -300,8 +353,16 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     );
     const queueUrl = (queue: DurableQueue) => `${sqsEndpoint}/000000000000/${queue.name}`;
 
+    // The key ring that stands in for KMS: made on first start, readable by its owner only. Without a data
+    // directory (tests) one per process, since the handlers load once per process.
+    const keyRingFile = options.dataDir
+      ? join(options.dataDir, 'keyring.json')
+      : join(tmpdir(), `callhooks-keyring-${process.pid}.json`);
+    LocalKeyRing.at(keyRingFile);
+
     // The handlers read their configuration at init, exactly as on Lambda: set it before loading them.
     Object.assign(process.env, {
+      [functionEnv.localKeyRing]: keyRingFile,
       [functionEnv.callsTable]: tableNameOf(callsTable),
       [functionEnv.connectionsTable]: tableNameOf(connectionsTable),
       [functionEnv.scratchTable]: tableNameOf(scratchTable),
@@ -316,6 +377,8 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
       [functionEnv.sqsEndpoint]: sqsEndpoint,
+      [functionEnv.tenantClaim]: DEFAULT_CALLER_RULES.tenantClaim,
+      [functionEnv.operatorScope]: DEFAULT_CALLER_RULES.operatorScope,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -680,13 +743,17 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         return;
       }
       const target = match.route.target;
-      // On AWS the IAM authorizer answers 403 before the function runs; locally a bearer token stands in.
-      if (
-        target.auth === 'bearer' &&
-        !bearerMatches(req.headers.authorization, apiToken) &&
-        !inspector.admits(req, routeKey(match.route))
-      )
-        return unauthorised(res);
+      // On AWS the JWT authorizer answers 401 before the function runs, and hands it the token's claims;
+      // locally a bearer token stands for the operator or one tenant, in the same shape. The inspector's
+      // cookie opens its read routes as the operator.
+      const authorizer =
+        target.auth === 'bearer'
+          ? (authorizerFor(req.headers.authorization, apiToken, tenantTokens) ??
+            (inspector.admits(req, routeKey(match.route))
+              ? authorizerFor(`Bearer ${apiToken}`, apiToken, tenantTokens)
+              : undefined))
+          : undefined;
+      if (target.auth === 'bearer' && !authorizer) return unauthorised(res);
       const key = routeKey(match.route);
       const event = toApiGatewayEvent(
         {
@@ -698,6 +765,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         },
         key,
         match,
+        authorizer,
       );
       const started = Date.now();
       const exchange = (reply?: ReturnType<typeof fromResult>) =>
@@ -760,6 +828,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     return {
       url,
       apiToken,
+      tenantTokens,
       bus,
       dynamo,
       tableNames: {

@@ -34,6 +34,14 @@ export const functionEnv = {
   hashPhoneNumbers: 'HASH_PHONE_NUMBERS',
   /** How long an analysts' copy is kept (its Glue partition is dropped after it). */
   exportRetentionDays: 'EXPORT_RETENTION_DAYS',
+  /** The JWT claim that names a caller's tenant, and the scope that makes a caller an operator (shared/caller.ts). */
+  tenantClaim: 'TENANT_CLAIM',
+  operatorScope: 'OPERATOR_SCOPE',
+  /** The KMS keys of connection secrets: data keys (envelope encryption) and the HMAC key (shared/sealing.ts). */
+  secretsKeyArn: 'SECRETS_KEY_ARN',
+  macKeyArn: 'MAC_KEY_ARN',
+  /** Local runtime only: the key ring file that stands in for both KMS keys. */
+  localKeyRing: 'LOCAL_KEYRING_FILE',
   /** Local runtime only: DynamoDB Local and the in-process EventBridge. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
@@ -70,6 +78,11 @@ export const settings = z.object({
   analyticsTable: z.string().min(1),
   hashPhoneNumbers: z.enum(['true', 'false']).transform((value) => value === 'true'),
   exportRetentionDays: z.coerce.number().int().positive(),
+  tenantClaim: z.string().min(1),
+  operatorScope: z.string().min(1),
+  secretsKeyArn: z.string().startsWith('arn:').optional(),
+  macKeyArn: z.string().startsWith('arn:').optional(),
+  localKeyRing: z.string().min(1).optional(),
   dynamodbEndpoint: z.url().optional(),
   eventBridgeEndpoint: z.url().optional(),
   sqsEndpoint: z.url().optional(),

@@ -10,10 +10,22 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { VendorId } from './events';
+import { Envelope } from './sealing';
 import { connectionKeys, connectionsTable, scratchKeys, scratchTable } from './tables';
+
+/**
+ * A connection's sealed secrets: the current ones and, for a rotation's grace, the ones before them, which
+ * verify too until `until` and are dropped on the next read or write after it.
+ */
+export const SealedSecrets = z.object({
+  current: Envelope,
+  previous: z.object({ envelope: Envelope, until: z.iso.datetime() }).optional(),
+});
+export type SealedSecrets = z.infer<typeof SealedSecrets>;
 
 export const ConnectionRecord = z.object({
   id: z.string().min(1),
@@ -25,8 +37,15 @@ export const ConnectionRecord = z.object({
   answerDeadlineMs: z.number().int().optional(),
   /** Vendor-specific, validated by the vendor's settings schema at creation. */
   settings: z.record(z.string(), z.unknown()),
-  /** Vendor-specific sealed secrets, validated by the vendor's sealed schema. Never returned. */
-  secrets: z.record(z.string(), z.unknown()),
+  /** When settings or secrets last changed (PATCH); absent until then. */
+  updatedAt: z.iso.datetime().optional(),
+  /** The vendor's secrets, envelope-encrypted for this connection (shared/sealing.ts). Never returned. */
+  sealed: SealedSecrets.optional(),
+  /**
+   * Secrets as connections made before sealing kept them (unsalted digests, MessageBird's key in the
+   * clear): never verified any more; a PATCH with new `auth` seals the connection (README, "Secrets").
+   */
+  secrets: z.record(z.string(), z.unknown()).optional(),
 });
 export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
@@ -120,14 +139,52 @@ export class ConnectionStore {
     );
   }
 
-  /** Deletes a connection; false when there was none. */
-  async delete(id: string): Promise<boolean> {
+  /**
+   * Replaces a connection's record (settings, secrets) if nobody changed it since it was read as
+   * `readUpdatedAt`; false when it is gone or was changed meanwhile. Id, tenant, vendor and the index keys
+   * stay as they were.
+   */
+  async replace(record: ConnectionRecord, readUpdatedAt: string | undefined): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionKeys.connection(record.id),
+          UpdateExpression: 'SET #c = :record',
+          ConditionExpression: `attribute_exists(${connectionsTable.partitionKey}) AND #c.#tenant = :tenant AND #c.#vendor = :vendor AND ${
+            readUpdatedAt === undefined ? 'attribute_not_exists(#c.#updated)' : '#c.#updated = :updated'
+          }`,
+          ExpressionAttributeNames: {
+            '#c': 'connection',
+            '#tenant': 'tenantId',
+            '#vendor': 'vendor',
+            '#updated': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':record': record,
+            ':tenant': record.tenantId,
+            ':vendor': record.vendor,
+            ...(readUpdatedAt === undefined ? {} : { ':updated': readUpdatedAt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes a connection, only if it (still) is this tenant's; false when there was none. */
+  async delete(id: string, tenantId: string): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: connectionKeys.connection(id),
-          ConditionExpression: `attribute_exists(${connectionsTable.partitionKey})`,
+          ConditionExpression: `attribute_exists(${connectionsTable.partitionKey}) AND #c.#tenant = :tenant`,
+          ExpressionAttributeNames: { '#c': 'connection', '#tenant': 'tenantId' },
+          ExpressionAttributeValues: { ':tenant': tenantId },
         }),
       );
       return true;

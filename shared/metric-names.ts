@@ -25,5 +25,7 @@ export const metricNames = [
   'FoldErrors',
   'SessionsSwept',
   'EventsRenormalised',
+  /** A webhook verified, by which secret matched (dimension `matched`: current, or previous during a rotation's grace). */
+  'SecretMatched',
 ] as const;
 export type MetricName = (typeof metricNames)[number];

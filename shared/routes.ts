@@ -22,6 +22,7 @@ export const managementRoutes = [
   { method: 'GET', path: '/v1/connections', function: 'connections' },
   { method: 'GET', path: '/v1/connections/{connectionId}', function: 'connections' },
   { method: 'DELETE', path: '/v1/connections/{connectionId}', function: 'connections' },
+  { method: 'PATCH', path: '/v1/connections/{connectionId}', function: 'connections' },
   { method: 'GET', path: '/v1/calls', function: 'calls' },
   { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
   { method: 'POST', path: '/v1/call-flows', function: 'callControl' },

@@ -13,29 +13,47 @@ import type {
 } from '../../shared/call-control/records';
 import { CallFlowInput, E164, type Step, Steps } from '../../shared/call-control/steps';
 import { parseCallFlowXml } from '../../shared/call-control/xml';
-import { assertBodySize, HttpError, lowerCaseHeaders, rawBody, readJson } from '../../shared/http';
+import { type CallerRules, callerOf, TenantId, tenantFor } from '../../shared/caller';
+import {
+  assertBodySize,
+  HttpError as CallerError,
+  HttpError,
+  lowerCaseHeaders,
+  rawBody,
+  readJson,
+} from '../../shared/http';
 import type { HttpEvent } from '../../shared/middleware';
-import { DEFAULT_TENANT } from '../../shared/tenants';
 import { ApiError, ErrorCode, parsed } from './api-errors';
 
-export const TenantId = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
+export { TenantId };
 
 const TenantQuery = z.object({ tenantId: TenantId.optional() }).strict();
 
+/** The caller (shared/caller.ts), with its refusals in this API's error shape. */
+export function callerFor(rules: CallerRules, event: HttpEvent) {
+  try {
+    return callerOf(event, rules);
+  } catch (error) {
+    if (error instanceof CallerError)
+      throw new ApiError(error.status, { code: ErrorCode.invalid, message: error.message });
+    throw error;
+  }
+}
+
 /**
- * Whose data a request reads or writes. Until callers have tenants of their own, the query's or the body's
- * `tenantId` says (the connections API's rule), else the default tenant: replace this to take the caller's.
+ * Whose data a request reads or writes: a tenant's own (naming another is refused), or the tenant an
+ * operator names in the query or the body, else the default tenant.
  */
-export function tenantOf(event: HttpEvent, bodyTenant?: string): string {
+export function tenantOf(rules: CallerRules, event: HttpEvent, bodyTenant?: string): string {
   const query = parsed(TenantQuery.loose(), event.queryStringParameters ?? {}, { query: true }).tenantId;
   if (query && bodyTenant && query !== bodyTenant)
     throw ApiError.invalid('tenantId differs between the query and the body: give it once.', 'tenantId');
-  return bodyTenant ?? query ?? DEFAULT_TENANT;
+  try {
+    return tenantFor(callerFor(rules, event), bodyTenant ?? query);
+  } catch (error) {
+    if (error instanceof CallerError) throw ApiError.invalid(error.message, 'tenantId');
+    throw error;
+  }
 }
 
 /** A query with nothing but the tenant: anything else is a mistake worth saying. */

@@ -18,6 +18,7 @@ import {
 } from '../../shared/call-control/records';
 import type { Step } from '../../shared/call-control/steps';
 import { ControlStore, RevisionConflict } from '../../shared/call-control/store';
+import { type CallerRules, canSee } from '../../shared/caller';
 import { loadConfig, settings } from '../../shared/config';
 import { ConnectionStore, type ConnectionSummary } from '../../shared/connection-store';
 import { jsonReply, lowerCaseHeaders } from '../../shared/http';
@@ -25,6 +26,7 @@ import { createLogger, type HttpEvent, type HttpResult, httpHandler } from '../.
 import type { managementRoutes } from '../../shared/routes';
 import {
   ConnectionControlBody,
+  callerFor,
   connectionControlView,
   type DeciderInput,
   FlowBody,
@@ -62,6 +64,8 @@ export interface CallControlDependencies {
   readonly newId: () => string;
   readonly random: (size: number) => Buffer;
   readonly logger: Logger;
+  /** How the caller is read from the request (shared/caller.ts). */
+  readonly callerRules: CallerRules;
 }
 
 export function defaultDependencies(): CallControlDependencies {
@@ -71,6 +75,8 @@ export function defaultDependencies(): CallControlDependencies {
       connectionsTable: true,
       deciderFunctionArns: true,
       dynamodbEndpoint: true,
+      tenantClaim: true,
+      operatorScope: true,
     }),
   );
   const db = documentClient({ endpoint: config.dynamodbEndpoint });
@@ -84,6 +90,7 @@ export function defaultDependencies(): CallControlDependencies {
     newId: randomUUID,
     random: randomBytes,
     logger: createLogger('callhooks-call-control'),
+    callerRules: { tenantClaim: config.tenantClaim, operatorScope: config.operatorScope },
   };
 }
 
@@ -184,7 +191,7 @@ function ifMatchOf(event: HttpEvent): number | undefined {
 
 async function createFlow(deps: CallControlDependencies, event: HttpEvent) {
   const body = parsed(FlowBody, flowBody(event));
-  const tenantId = tenantOf(event, body.tenantId);
+  const tenantId = tenantOf(deps.callerRules, event, body.tenantId);
   const { tenantId: _, ...input } = body;
   const steps = withStepIds(input.steps, deps.newId);
   await assertPlayable(deps, tenantId, steps, input.default ? [{ kind: 'default' }] : [], stepParameter);
@@ -205,7 +212,7 @@ async function createFlow(deps: CallControlDependencies, event: HttpEvent) {
 
 async function listFlows(deps: CallControlDependencies, event: HttpEvent) {
   const query = parsed(PageQuery, event.queryStringParameters ?? {}, { query: true });
-  const tenantId = tenantOf(event);
+  const tenantId = tenantOf(deps.callerRules, event);
   const page = pageOf(await deps.control.flows(tenantId), query);
   return jsonReply(200, {
     data: page.items.map((flow) => ({ ...flowView(flow), _links: { self: paths.flow(flow.id) } })),
@@ -216,13 +223,13 @@ async function listFlows(deps: CallControlDependencies, event: HttpEvent) {
 
 async function getFlow(deps: CallControlDependencies, event: HttpEvent) {
   onlyTenantQuery(event);
-  return flowReply(200, await existingFlow(deps, tenantOf(event), pathParam(event, 'id')));
+  return flowReply(200, await existingFlow(deps, tenantOf(deps.callerRules, event), pathParam(event, 'id')));
 }
 
 async function replaceFlow(deps: CallControlDependencies, event: HttpEvent) {
   const expected = ifMatchOf(event);
   const body = parsed(FlowBody, flowBody(event));
-  const tenantId = tenantOf(event, body.tenantId);
+  const tenantId = tenantOf(deps.callerRules, event, body.tenantId);
   const current = await existingFlow(deps, tenantId, pathParam(event, 'id'));
   if (expected !== undefined && expected !== current.rev) {
     throw new ApiError(412, {
@@ -252,7 +259,7 @@ async function replaceFlow(deps: CallControlDependencies, event: HttpEvent) {
 
 async function deleteFlow(deps: CallControlDependencies, event: HttpEvent) {
   onlyTenantQuery(event);
-  const flow = await existingFlow(deps, tenantOf(event), pathParam(event, 'id'));
+  const flow = await existingFlow(deps, tenantOf(deps.callerRules, event), pathParam(event, 'id'));
   const { usages } = await usagesOf(deps, flow);
   if (usages.length) {
     throw new ApiError(409, {
@@ -327,7 +334,7 @@ function numberOf(event: HttpEvent): string {
 async function assignNumber(deps: CallControlDependencies, event: HttpEvent) {
   const number = numberOf(event);
   const body = parsed(NumberBody, jsonBody(event));
-  const tenantId = tenantOf(event, body.tenantId);
+  const tenantId = tenantOf(deps.callerRules, event, body.tenantId);
   let connections: ConnectionSummary[] | undefined;
   if (body.connectionId !== undefined) {
     const connection = await tenantConnection(deps, tenantId, body.connectionId);
@@ -362,7 +369,7 @@ async function assignNumber(deps: CallControlDependencies, event: HttpEvent) {
 
 async function listNumbers(deps: CallControlDependencies, event: HttpEvent) {
   const query = parsed(PageQuery, event.queryStringParameters ?? {}, { query: true });
-  const page = pageOf(await deps.control.numbers(tenantOf(event)), query);
+  const page = pageOf(await deps.control.numbers(tenantOf(deps.callerRules, event)), query);
   return jsonReply(200, {
     data: page.items.map((assignment) => ({
       ...numberView(assignment),
@@ -376,7 +383,7 @@ async function listNumbers(deps: CallControlDependencies, event: HttpEvent) {
 async function existingNumber(deps: CallControlDependencies, event: HttpEvent) {
   onlyTenantQuery(event);
   const number = numberOf(event);
-  const assignment = await deps.control.number(tenantOf(event), number);
+  const assignment = await deps.control.number(tenantOf(deps.callerRules, event), number);
   if (!assignment) throw ApiError.notFound(`Number ${number} has no call flow or decider.`);
   return assignment;
 }
@@ -397,8 +404,15 @@ async function unassignNumber(deps: CallControlDependencies, event: HttpEvent) {
 
 async function controlledConnection(deps: CallControlDependencies, event: HttpEvent, bodyTenant?: string) {
   const connectionId = pathParam(event, 'connectionId');
-  const connection = await tenantConnection(deps, tenantOf(event, bodyTenant), connectionId);
-  if (!connection) throw ApiError.notFound(`No connection ${connectionId}.`);
+  const caller = callerFor(deps.callerRules, event);
+  const named = bodyTenant ?? event.queryStringParameters?.tenantId;
+  // An operator reaches every tenant's connection unless it names one; a tenant only its own.
+  const connection =
+    caller.kind === 'operator' && named === undefined
+      ? await deps.connections.summary(connectionId)
+      : await tenantConnection(deps, tenantOf(deps.callerRules, event, bodyTenant), connectionId);
+  if (!connection || !canSee(caller, connection.tenantId))
+    throw ApiError.notFound(`No connection ${connectionId}.`);
   return connection;
 }
 
@@ -463,7 +477,7 @@ async function deleteConnectionControl(deps: CallControlDependencies, event: Htt
 
 async function createMasking(deps: CallControlDependencies, event: HttpEvent) {
   const body = parsed(MaskingBody, jsonBody(event));
-  const tenantId = tenantOf(event, body.tenantId);
+  const tenantId = tenantOf(deps.callerRules, event, body.tenantId);
   const now = deps.now();
   // A caller in two sessions on one virtual number would reach only one of the others: refused.
   const live = await deps.control.maskingOn(tenantId, body.virtualNumber, now);
@@ -501,8 +515,13 @@ async function existingMasking(deps: CallControlDependencies, event: HttpEvent) 
   onlyTenantQuery(event);
   const id = pathParam(event, 'id');
   const session = await deps.control.masking(id, deps.now());
-  if (!session || session.tenantId !== tenantOf(event))
-    throw ApiError.notFound(`No masking session ${id} (or it has expired).`);
+  const caller = callerFor(deps.callerRules, event);
+  const named = event.queryStringParameters?.tenantId;
+  const visible =
+    session &&
+    canSee(caller, session.tenantId) &&
+    (named === undefined || tenantOf(deps.callerRules, event) === session.tenantId);
+  if (!session || !visible) throw ApiError.notFound(`No masking session ${id} (or it has expired).`);
   return session;
 }
 

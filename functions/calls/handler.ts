@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { documentClient } from '../../shared/aws/dynamodb';
+import { callerOf, canSee, tenantFilter } from '../../shared/caller';
 import { loadConfig, settings } from '../../shared/config';
 import { VendorId } from '../../shared/events';
 import { HttpError, jsonReply, validate } from '../../shared/http';
@@ -46,7 +47,10 @@ const ListQuery = z
   })
   .strict();
 
-const config = loadConfig(settings.pick({ callsTable: true, dynamodbEndpoint: true }));
+const config = loadConfig(
+  settings.pick({ callsTable: true, dynamodbEndpoint: true, tenantClaim: true, operatorScope: true }),
+);
+const callerRules = { tenantClaim: config.tenantClaim, operatorScope: config.operatorScope };
 const reader = new CallReader(documentClient({ endpoint: config.dynamodbEndpoint }), config.callsTable);
 const logger = createLogger('callhooks-calls');
 
@@ -56,8 +60,11 @@ function callView(detail: CallDetail) {
 
 async function getCall(event: HttpEvent) {
   const sessionId = event.pathParameters?.sessionId ?? '';
+  const caller = callerOf(event, callerRules);
   const detail = await reader.get(sessionId, new Date());
-  if (!detail) throw new HttpError(404, 'not_found', `No call session ${sessionId}.`);
+  // Another tenant's session is answered as none: a tenant never learns that an id exists.
+  if (!detail || !canSee(caller, detail.session.tenantId))
+    throw new HttpError(404, 'not_found', `No call session ${sessionId}.`);
   return jsonReply(200, callView(detail));
 }
 
@@ -66,6 +73,8 @@ const HOW_TO_LIST =
 
 async function listCalls(event: HttpEvent) {
   const query = validate(ListQuery, event.queryStringParameters ?? {}, 'Query');
+  const caller = callerOf(event, callerRules);
+  const tenantId = tenantFilter(caller, query.tenantId);
   const now = new Date();
   if (query.vendorSessionId !== undefined) {
     if (!query.connectionId) {
@@ -80,8 +89,9 @@ async function listCalls(event: HttpEvent) {
     // The other filters given with a lookup narrow it, as they would a listing.
     const fits =
       session &&
+      session.connectionId === query.connectionId &&
       (!query.vendor || session.vendor === query.vendor) &&
-      (!query.tenantId || session.tenantId === query.tenantId);
+      (!tenantId || session.tenantId === tenantId);
     return jsonReply(200, { items: fits ? [session] : [], nextCursor: null });
   }
   if (!query.from || !query.to) throw new HttpError(400, 'invalid_request', HOW_TO_LIST);
@@ -107,7 +117,7 @@ async function listCalls(event: HttpEvent) {
   }
   const scope = query.connectionId
     ? { connectionId: query.connectionId }
-    : { tenantId: query.tenantId ?? DEFAULT_TENANT };
+    : { tenantId: tenantId ?? DEFAULT_TENANT };
   const page = await reader.byStartTime(
     scope,
     from,
@@ -116,7 +126,13 @@ async function listCalls(event: HttpEvent) {
     now,
     query.cursor ? decodeCursor(query.cursor) : undefined,
   );
-  return jsonReply(200, { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+  // A connection's index holds one tenant's sessions: another tenant's connection lists as empty.
+  const items = page.items.filter((session) => canSee(caller, session.tenantId));
+  const hidden = items.length < page.items.length;
+  return jsonReply(200, {
+    items,
+    nextCursor: page.next && !hidden ? encodeCursor(page.next) : null,
+  });
 }
 
 export const handler = httpHandler(logger, async (event) => {

@@ -1,10 +1,12 @@
 /**
- * Lambda entry for the connections API: create, list, read and delete connections. A connection's secrets
- * are validated and sealed at creation and never appear in any response after it; the creation response
+ * Lambda entry for the connections API: create, list, read, update (and rotate the secrets of) and delete
+ * the caller's connections (an operator's: anyone's). A connection's secrets are validated and sealed
+ * (shared/sealing.ts) at creation or rotation and never appear in any response after it; the response
  * names every URL the user pastes into the vendor's console (with any secret URL part shown that once).
  */
 import * as z from 'zod';
 import { documentClient } from '../../shared/aws/dynamodb';
+import { callerOf, canSee, TenantId, tenantFilter, tenantFor } from '../../shared/caller';
 import { loadConfig, settings } from '../../shared/config';
 import { type ConnectionRecord, ConnectionStore } from '../../shared/connection-store';
 import { VendorId } from '../../shared/events';
@@ -23,26 +25,53 @@ import {
 import { randomId } from '../../shared/ids';
 import { createLogger, type HttpEvent, httpHandler } from '../../shared/middleware';
 import { hookUrl } from '../../shared/routes';
+import { keyRingOf, Sealer } from '../../shared/sealing';
+import { inGrace, sealContextOf } from '../vendors/credentials';
 import type { VendorMeta } from '../vendors/meta';
+import { tokenSeal } from '../vendors/tokens';
 import { vendorEntryOf } from '../vendors/vendors';
 
 const CreateConnection = z
   .object({
     vendor: VendorId,
     name: z.string().trim().min(1).max(200),
-    tenantId: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only')
-      .default('default'),
+    /** Only an operator names the tenant; a tenant's connections are its own (shared/caller.ts). */
+    tenantId: TenantId.optional(),
     auth: z.unknown(),
     settings: z.unknown().optional(),
     /** How long a webhook of this connection has to be answered; the vendor's default when absent. */
     answerDeadlineMs: z.number().int().min(200).max(10_000).optional(),
   })
   .strict();
+
+/** How long the secrets before a rotation keep verifying, unless the PATCH says otherwise. */
+export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
+
+const UpdateConnection = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    /** The vendor's settings, replacing the connection's (validated as at creation). */
+    settings: z.unknown().optional(),
+    /** New secrets, as at creation: the ones before keep verifying for `graceSeconds`. */
+    auth: z.unknown().optional(),
+    /** 0 drops the previous secrets at once; at most 30 days. */
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional(),
+    answerDeadlineMs: z.number().int().min(200).max(10_000).optional(),
+  })
+  .strict()
+  .refine(
+    (input) => Object.keys(input).length > 0,
+    'give at least one of name, settings, auth, answerDeadlineMs',
+  )
+  .refine((input) => input.graceSeconds === undefined || input.auth !== undefined, {
+    message: 'graceSeconds is the grace of a rotation: give it with auth',
+    path: ['graceSeconds'],
+  });
 
 const ListQuery = z
   .object({
@@ -53,8 +82,19 @@ const ListQuery = z
   .strict();
 
 const config = loadConfig(
-  settings.pick({ connectionsTable: true, publicBaseUrl: true, dynamodbEndpoint: true }),
+  settings.pick({
+    connectionsTable: true,
+    publicBaseUrl: true,
+    dynamodbEndpoint: true,
+    tenantClaim: true,
+    operatorScope: true,
+    secretsKeyArn: true,
+    macKeyArn: true,
+    localKeyRing: true,
+  }),
 );
+const sealer = new Sealer(keyRingOf(config));
+const callerRules = { tenantClaim: config.tenantClaim, operatorScope: config.operatorScope };
 const store = new ConnectionStore(
   documentClient({ endpoint: config.dynamodbEndpoint }),
   config.connectionsTable,
@@ -87,32 +127,59 @@ function publicView(record: ConnectionRecord, baseUrl: string, urlParams?: Reado
     ...(record.answerDeadlineMs !== undefined ? { answerDeadlineMs: record.answerDeadlineMs } : {}),
     settings: record.settings,
     webhookUrls: webhookUrlsOf(meta, baseUrl, record.id, urlParams),
+    ...(record.updatedAt !== undefined ? { updatedAt: record.updatedAt } : {}),
+    /** Until when the secrets before the last rotation still verify. */
+    ...(record.sealed?.previous && inGrace(record, new Date())
+      ? { previousSecretsUntil: record.sealed.previous.until }
+      : {}),
+    ...(record.sealed ? {} : { resealNeeded: true }),
   };
+}
+
+/** The vendor's secrets from posted `auth`, sealed for this connection; 400 naming each bad field. */
+async function sealedAuth(vendor: VendorId, connectionId: string, auth: unknown) {
+  const { connection } = vendorEntryOf(vendor);
+  const context = sealContextOf({ id: connectionId, vendor });
+  const sealed = await connection.sealAuth(auth, tokenSeal(sealer.keyRing, context));
+  if (!sealed.ok) return { ok: false as const, issues: prefixIssues('auth', issuesOf(sealed.error)) };
+  return {
+    ok: true as const,
+    envelope: await sealer.seal(sealed.sealed.secrets, context),
+    urlParams: sealed.sealed.urlParams,
+  };
+}
+
+function settingsOf(vendor: VendorId, input: unknown) {
+  const parsed = vendorEntryOf(vendor).connection.settings.safeParse(input ?? {});
+  return parsed.success
+    ? { ok: true as const, settings: z.record(z.string(), z.unknown()).parse(parsed.data ?? {}) }
+    : { ok: false as const, issues: prefixIssues('settings', issuesOf(parsed.error)) };
 }
 
 async function createConnection(event: HttpEvent) {
   const body = rawBody(event);
   assertBodySize(body);
   const input = validate(CreateConnection, parseJson(body), 'Connection');
-  const { connection } = vendorEntryOf(input.vendor);
-  const sealed = connection.sealAuth(input.auth);
-  const connectionSettings = connection.settings.safeParse(input.settings ?? {});
-  const issues = [
-    ...(sealed.ok ? [] : prefixIssues('auth', issuesOf(sealed.error))),
-    ...(connectionSettings.success ? [] : prefixIssues('settings', issuesOf(connectionSettings.error))),
-  ];
-  if (!sealed.ok || !connectionSettings.success) {
+  const tenantId = tenantFor(callerOf(event, callerRules), input.tenantId);
+  const id = randomId('con');
+  const connectionSettings = settingsOf(input.vendor, input.settings);
+  const sealed = await sealedAuth(input.vendor, id, input.auth);
+  if (!sealed.ok || !connectionSettings.ok) {
+    const issues = [
+      ...(sealed.ok ? [] : sealed.issues),
+      ...(connectionSettings.ok ? [] : connectionSettings.issues),
+    ];
     throw new HttpError(400, 'invalid_request', `Connection is invalid: ${describeIssues(issues)}`, issues);
   }
   const record: ConnectionRecord = {
-    id: randomId('con'),
+    id,
     vendor: input.vendor,
     name: input.name,
-    tenantId: input.tenantId,
+    tenantId,
     createdAt: new Date().toISOString(),
     ...(input.answerDeadlineMs !== undefined ? { answerDeadlineMs: input.answerDeadlineMs } : {}),
-    settings: z.record(z.string(), z.unknown()).parse(connectionSettings.data ?? {}),
-    secrets: z.record(z.string(), z.unknown()).parse(sealed.sealed.secrets),
+    settings: connectionSettings.settings,
+    sealed: { current: sealed.envelope },
   };
   await store.create(record);
   logger.info('connection created', {
@@ -120,20 +187,103 @@ async function createConnection(event: HttpEvent) {
     vendor: record.vendor,
     tenantId: record.tenantId,
   });
-  const view = publicView(record, baseUrlOf(event, config.publicBaseUrl), sealed.sealed.urlParams);
+  const view = publicView(record, baseUrlOf(event, config.publicBaseUrl), sealed.urlParams);
   return jsonReply(201, view, { location: `/v1/connections/${record.id}` });
 }
 
-async function getConnection(event: HttpEvent) {
+/** The sealed secrets without a previous set whose grace is over: it is dropped on every read and write. */
+function withoutExpired(record: ConnectionRecord, now: Date): ConnectionRecord {
+  if (!record.sealed?.previous || inGrace(record, now)) return record;
+  return { ...record, sealed: { current: record.sealed.current } };
+}
+
+async function updateConnection(event: HttpEvent) {
+  const body = rawBody(event);
+  assertBodySize(body);
+  const input = validate(UpdateConnection, parseJson(body), 'Connection update');
+  const record = await visibleConnection(event);
+  const now = new Date();
+  const connectionSettings =
+    input.settings === undefined ? undefined : settingsOf(record.vendor, input.settings);
+  const sealed =
+    input.auth === undefined ? undefined : await sealedAuth(record.vendor, record.id, input.auth);
+  if (sealed?.ok === false || connectionSettings?.ok === false) {
+    const issues = [
+      ...(sealed?.ok === false ? sealed.issues : []),
+      ...(connectionSettings?.ok === false ? connectionSettings.issues : []),
+    ];
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Connection update is invalid: ${describeIssues(issues)}`,
+      issues,
+    );
+  }
+  const current = withoutExpired(record, now);
+  const graceSeconds = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  const rotated =
+    sealed === undefined
+      ? current.sealed
+      : {
+          current: sealed.envelope,
+          // A connection kept before sealing has nothing that verifies, so nothing to keep for a grace.
+          ...(current.sealed && graceSeconds > 0
+            ? {
+                previous: {
+                  envelope: current.sealed.current,
+                  until: new Date(now.getTime() + graceSeconds * 1000).toISOString(),
+                },
+              }
+            : {}),
+        };
+  const { secrets: _legacy, sealed: _sealed, ...kept } = current;
+  const next: ConnectionRecord = {
+    ...kept,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.answerDeadlineMs !== undefined ? { answerDeadlineMs: input.answerDeadlineMs } : {}),
+    ...(connectionSettings ? { settings: connectionSettings.settings } : {}),
+    // Old-format secrets stay until new auth replaces them (they verify nothing meanwhile).
+    ...(rotated ? { sealed: rotated } : _legacy ? { secrets: _legacy } : {}),
+    updatedAt: now.toISOString(),
+  };
+  if (!(await store.replace(next, record.updatedAt))) {
+    throw new HttpError(
+      409,
+      'conflict',
+      `Connection ${record.id} was changed meanwhile: read it again and retry.`,
+    );
+  }
+  logger.info('connection updated', {
+    connectionId: record.id,
+    rotated: sealed !== undefined,
+    ...(sealed !== undefined ? { graceSeconds } : {}),
+    changed: Object.keys(input).filter((key) => key !== 'auth' && key !== 'graceSeconds'),
+  });
+  return jsonReply(200, publicView(next, baseUrlOf(event, config.publicBaseUrl), sealed?.urlParams));
+}
+
+/** The connection a path names, when the caller may see it; the same 404 for another tenant's as for none. */
+async function visibleConnection(event: HttpEvent): Promise<ConnectionRecord> {
+  const caller = callerOf(event, callerRules);
   const id = event.pathParameters?.connectionId ?? '';
   const record = await store.get(id);
-  if (!record) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  if (!record || !canSee(caller, record.tenantId))
+    throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  return record;
+}
+
+async function getConnection(event: HttpEvent) {
+  const read = await visibleConnection(event);
+  const record = withoutExpired(read, new Date());
+  // Reading drops a previous secret whose grace is over (best effort: a concurrent change wins).
+  if (record !== read)
+    await store.replace({ ...record, updatedAt: new Date().toISOString() }, read.updatedAt);
   return jsonReply(200, publicView(record, baseUrlOf(event, config.publicBaseUrl)));
 }
 
 async function deleteConnection(event: HttpEvent) {
-  const id = event.pathParameters?.connectionId ?? '';
-  if (!(await store.delete(id))) throw new HttpError(404, 'not_found', `No connection ${id}.`);
+  const { id, tenantId } = await visibleConnection(event);
+  if (!(await store.delete(id, tenantId))) throw new HttpError(404, 'not_found', `No connection ${id}.`);
   logger.info('connection deleted', { connectionId: id });
   return { statusCode: 204, headers: {}, body: '' };
 }
@@ -154,7 +304,8 @@ async function listConnections(event: HttpEvent) {
       );
     }
   }
-  const page = await store.list(query.tenantId, query.limit, cursor);
+  const tenantId = tenantFilter(callerOf(event, callerRules), query.tenantId);
+  const page = await store.list(tenantId, query.limit, cursor);
   const baseUrl = baseUrlOf(event, config.publicBaseUrl);
   return jsonReply(200, {
     items: page.items.map((record) => publicView(record, baseUrl)),
@@ -172,6 +323,8 @@ export const handler = httpHandler(logger, async (event) => {
       return getConnection(event);
     case 'DELETE /v1/connections/{connectionId}':
       return deleteConnection(event);
+    case 'PATCH /v1/connections/{connectionId}':
+      return updateConnection(event);
     default:
       throw new HttpError(404, 'unknown_route', `No route ${event.routeKey}.`);
   }

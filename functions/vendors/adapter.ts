@@ -14,6 +14,7 @@ import { describeIssues, type IssueDetail, issuesOf, readJson } from '../../shar
 import type { HttpMethod } from '../../shared/routes';
 import type { DecideOptions, Decision, LiveCall } from '../call-control/decide';
 import type { VendorMeta } from './meta';
+import type { TokenSeal } from './tokens';
 
 /** A webhook request as the vendor sent it: raw bytes and the URL exactly as called, for signatures. */
 export interface WebhookRequest {
@@ -64,9 +65,20 @@ export type ParseResult<T> =
       readonly issues?: readonly { path: string; message: string }[];
     };
 
+/**
+ * What a route's authentication checks a request against: one set of the connection's opened secrets (the
+ * current one, or during a rotation's grace the previous one: the wiring tries each), and the connection's
+ * token seal for values kept only as a keyed MAC.
+ */
+export interface Credentials<Secrets> {
+  readonly secrets: Secrets;
+  readonly tokens: TokenSeal;
+}
+
+/** What a route sees of its connection. Secrets are not in it: only `authenticate` is given them. */
+// biome-ignore lint/correctness/noUnusedVariables: Secrets keeps one vendor's context apart from another's.
 export interface RouteContext<Secrets, Settings> {
   readonly connection: { readonly id: string; readonly name: string; readonly tenantId: string };
-  readonly secrets: Secrets;
   readonly settings: Settings;
   /** When the webhook arrived; also the fallback occurrence time of events that carry no time. */
   readonly receivedAt: Date;
@@ -156,6 +168,7 @@ export interface RouteSpec<Input, Secrets, Settings> {
   readonly authenticate: (
     request: WebhookRequest,
     context: RouteContext<Secrets, Settings>,
+    credentials: Credentials<Secrets>,
   ) => AuthVerdict | Promise<AuthVerdict>;
   readonly parse: (request: WebhookRequest) => ParseResult<Input>;
   readonly handle: (
@@ -234,14 +247,15 @@ export function defineRoute<Input, Secrets, Settings>(
 
 /**
  * What a user posts to create a connection of this vendor, and what we keep of it. `seal` turns the posted
- * secrets into what is stored (hashing what only needs comparing) and may hand back URL parameters (such
- * as an unguessable token) that are shown once, in the creation response.
+ * secrets into what is kept (a keyed MAC of what only needs comparing, the value itself of what must be
+ * recovered: the whole is then envelope-encrypted by the connections API) and may hand back URL parameters
+ * (such as an unguessable token) that are shown once, in the creation response.
  */
 export interface ConnectionSpec<Auth, Secrets, Settings> {
   readonly auth: z.ZodType<Auth>;
   readonly secrets: z.ZodType<Secrets>;
   readonly settings: z.ZodType<Settings>;
-  readonly seal: (auth: Auth) => Sealed<Secrets>;
+  readonly seal: (auth: Auth, tokens: TokenSeal) => Promise<Sealed<Secrets>>;
 }
 
 export interface Sealed<Secrets> {
@@ -255,9 +269,11 @@ export interface ConnectionKind<Secrets, Settings> {
   readonly settings: z.ZodType<Settings>;
   readonly sealAuth: (
     input: unknown,
-  ) =>
+    tokens: TokenSeal,
+  ) => Promise<
     | { readonly ok: true; readonly sealed: Sealed<Secrets> }
-    | { readonly ok: false; readonly error: z.ZodError };
+    | { readonly ok: false; readonly error: z.ZodError }
+  >;
 }
 
 export function defineConnection<Auth, Secrets, Settings>(
@@ -266,10 +282,10 @@ export function defineConnection<Auth, Secrets, Settings>(
   return {
     secrets: spec.secrets,
     settings: spec.settings,
-    sealAuth: (input) => {
+    sealAuth: async (input, tokens) => {
       const parsed = spec.auth.safeParse(input);
       return parsed.success
-        ? { ok: true, sealed: spec.seal(parsed.data) }
+        ? { ok: true, sealed: await spec.seal(parsed.data, tokens) }
         : { ok: false, error: parsed.error };
     },
   };

@@ -19,14 +19,37 @@ export type Lookup =
   | { readonly kind: 'missing' }
   | { readonly kind: 'unavailable'; readonly error: unknown };
 
+/** A connection is read again after a failed verification at most this often. */
+export const REREAD_MS = 1_000;
+
 export class ConnectionCache {
   private readonly cache: FreshCache<ConnectionRecord | undefined>;
+  private readonly rereads = new Map<string, number>();
 
   constructor(
     private readonly store: ConnectionStore,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
   ) {
     this.cache = new FreshCache({ freshMs: FRESH_MS, staleMs: STALE_MS, keepAbsent: false, now });
+  }
+
+  /**
+   * The connection read again, past the cache, after a request did not verify against the cached copy: a
+   * rotation newer than it must verify at once, not after FRESH_MS. At most once every REREAD_MS per
+   * connection (undefined when too soon), so refused requests cannot drive the table's reads.
+   */
+  async reread(id: string, signal: AbortSignal): Promise<Lookup | undefined> {
+    const now = this.now();
+    const last = this.rereads.get(id);
+    if (last !== undefined && now - last < REREAD_MS) return undefined;
+    this.rereads.delete(id);
+    this.rereads.set(id, now);
+    if (this.rereads.size > 10_000) {
+      const oldest = this.rereads.keys().next().value;
+      if (oldest !== undefined) this.rereads.delete(oldest);
+    }
+    this.cache.forget(id);
+    return this.get(id, signal);
   }
 
   async get(id: string, signal: AbortSignal): Promise<Lookup> {

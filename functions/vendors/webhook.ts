@@ -41,9 +41,11 @@ import {
   REQUEST_ID_HEADER,
   routeKey,
 } from '../../shared/routes';
+import { keyRingOf, Sealer } from '../../shared/sealing';
 import { ControlReader, type DecideDependencies, decide } from '../call-control/decide';
 import { DeciderClient } from '../call-control/decider';
 import type {
+  AuthVerdict,
   CallControl,
   Guard,
   Rejection,
@@ -55,12 +57,15 @@ import type {
   WebhookRequest,
 } from './adapter';
 import { ConnectionCache, raceAbort } from './connection-cache';
+import { type OpenedSecrets, secretsOf } from './credentials';
 import { finaliseEvents } from './finalise';
 import { httpRoutesOf, type VendorRouteMeta } from './meta';
 import { type Recorded, type RecorderDependencies, record } from './record';
 
 export interface WebhookDependencies extends RecorderDependencies {
   readonly connections: ConnectionStore;
+  /** Opens connections' sealed secrets (KMS on AWS, the local key ring on this machine). */
+  readonly sealer: Sealer;
   /** What decides live calls; absent for vendors that answer none (their routes never ask). */
   readonly callControl?: DecideDependencies;
   /** The scratch state of one connection. */
@@ -149,12 +154,16 @@ function defaultDependencies(vendor: string): WebhookDependencies {
       dynamodbEndpoint: true,
       eventBridgeEndpoint: true,
       sqsEndpoint: true,
+      secretsKeyArn: true,
+      macKeyArn: true,
+      localKeyRing: true,
     }),
   );
   const control = loadConfig(settings.pick({ controlTable: true }).partial());
   const db = documentClient({ endpoint: config.dynamodbEndpoint });
   return {
     connections: new ConnectionStore(db, config.connectionsTable),
+    sealer: new Sealer(keyRingOf(config)),
     ...(control.controlTable
       ? {
           callControl: {
@@ -187,6 +196,7 @@ function defaultDependencies(vendor: string): WebhookDependencies {
 function isComplete(overrides: Partial<WebhookDependencies>): overrides is WebhookDependencies {
   return (
     overrides.connections !== undefined &&
+    overrides.sealer !== undefined &&
     overrides.scratch !== undefined &&
     overrides.publisher !== undefined &&
     overrides.requests !== undefined &&
@@ -281,7 +291,7 @@ export function routeTable<Secrets, Settings>(adapter: VendorAdapter<Secrets, Se
   return routes;
 }
 
-/** What a route's handler sees of a connection: its settings and secrets, checked against the vendor's schemas. */
+/** What a route's handler sees of a connection: its settings, checked against the vendor's schema. */
 export function routeContextOf<Secrets, Settings>(
   adapter: VendorAdapter<Secrets, Settings>,
   record: ConnectionRecord,
@@ -294,14 +304,12 @@ export function routeContextOf<Secrets, Settings>(
     callControl: CallControl;
   },
 ): RouteContext<Secrets, Settings> {
-  const secrets = adapter.connection.secrets.safeParse(record.secrets);
   const connectionSettings = adapter.connection.settings.safeParse(record.settings);
-  if (!secrets.success || !connectionSettings.success) {
+  if (!connectionSettings.success) {
     throw new Error(`stored connection ${record.id} does not match the ${adapter.meta.id} connection schema`);
   }
   return {
     connection: { id: record.id, name: record.name, tenantId: record.tenantId },
-    secrets: secrets.data,
     settings: connectionSettings.data,
     ...extra,
   };
@@ -461,13 +469,30 @@ export function createWebhookHandler<Secrets, Settings>(
         AbortSignal.any([decideSignal, signalUntil(recordReserveMs(deadline - started) + CONTROL_MARGIN_MS)]),
       ),
     });
+    const secrets = secretsOf(adapter, connection, deps.sealer, receivedAt);
+    if (!secrets) {
+      logger.warn('connection kept before sealing: PATCH its auth to seal it', keys);
+      return reject({
+        status: 401,
+        code: 'unauthenticated',
+        message: 'This connection’s secrets must be set again (PATCH /v1/connections/{id} with auth).',
+      });
+    }
     let guard: Guard | undefined;
     let outcome: RouteOutcome;
     try {
-      const verdict = await raceAbort(
-        Promise.resolve(route.authenticate(request, routeContext)),
-        decideSignal,
-      );
+      let verdict = await raceAbort(authenticateWith(route, request, routeContext, secrets), decideSignal);
+      if (!verdict.ok) {
+        const again = await cache.reread(connectionId, decideSignal);
+        const fresh =
+          again?.kind === 'found' &&
+          again.record.vendor === meta.id &&
+          again.record.updatedAt !== connection.updatedAt
+            ? secretsOf(adapter, again.record, deps.sealer, receivedAt)
+            : undefined;
+        if (fresh)
+          verdict = await raceAbort(authenticateWith(route, request, routeContext, fresh), decideSignal);
+      }
       if (!verdict.ok) return reject({ status: 401, code: 'unauthenticated', message: verdict.reason });
       if ('replay' in verdict) {
         logger.info('webhook answered as before', { ...keys, status: verdict.replay.status });
@@ -564,6 +589,25 @@ export function createWebhookHandler<Secrets, Settings>(
     if (live) metrics?.timing('LiveAnswerMs', Date.now() - started);
     logger.info('webhook processed', summary);
     return answer;
+
+    /** The current secrets, then during a rotation's grace the previous ones; the metric says which matched. */
+    async function authenticateWith(
+      toAuthenticate: VendorRoute<Secrets, Settings>,
+      webhookRequest: WebhookRequest,
+      context: RouteContext<Secrets, Settings>,
+      opened: OpenedSecrets<Secrets>,
+    ): Promise<AuthVerdict> {
+      const current = await toAuthenticate.authenticate(webhookRequest, context, await opened.current());
+      if (current.ok || !opened.previous) {
+        if (current.ok) metrics?.countBy('SecretMatched', { matched: 'current' });
+        return current;
+      }
+      const previous = await toAuthenticate.authenticate(webhookRequest, context, await opened.previous());
+      if (!previous.ok) return current;
+      metrics?.countBy('SecretMatched', { matched: 'previous' });
+      logger.info('webhook verified with the previous secret', { ...keys });
+      return previous;
+    }
 
     async function settle(
       guardToSettle: Guard | undefined,

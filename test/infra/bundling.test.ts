@@ -118,6 +118,10 @@ const initEnvironment = {
   [functionEnv.analyticsTable]: 'calls_items',
   [functionEnv.hashPhoneNumbers]: 'true',
   [functionEnv.exportRetentionDays]: '35',
+  [functionEnv.secretsKeyArn]: 'arn:aws:kms:eu-west-1:123456789012:key/secrets',
+  [functionEnv.macKeyArn]: 'arn:aws:kms:eu-west-1:123456789012:key/mac',
+  [functionEnv.tenantClaim]: 'callhooks:tenant',
+  [functionEnv.operatorScope]: 'callhooks/operator',
   AWS_REGION: 'eu-west-1',
 };
 

@@ -644,7 +644,7 @@ describe('IAM', () => {
 
     // Assess
     expect(new Set(onTable(stack.connectionsFunction, connectionsTableId))).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
+      new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
     );
     const indexQueries = statements.filter(
       (s) =>

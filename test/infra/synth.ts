@@ -91,12 +91,15 @@ export interface PolicyStatement {
   readonly actions: readonly string[];
   /** Each resource as JSON text, so a test can look for a logical id in it. */
   readonly resources: readonly string[];
+  /** The statement's Condition block, if any. */
+  readonly conditions?: unknown;
 }
 
 const Statement = z.object({
   Effect: z.string(),
   Action: z.union([z.string(), z.array(z.string())]),
   Resource: z.unknown(),
+  Condition: z.unknown().optional(),
 });
 const PolicyDocument = z.object({ Statement: z.array(Statement) });
 
@@ -107,6 +110,7 @@ function statementsOf(document: unknown): PolicyStatement[] {
     resources: (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map(
       (resource) => JSON.stringify(resource),
     ),
+    ...(statement.Condition === undefined ? {} : { conditions: statement.Condition }),
   }));
 }
 

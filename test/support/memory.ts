@@ -4,22 +4,28 @@
  * outbox that record — or fail, on demand.
  */
 
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ConnectionKind, Credentials } from '../../functions/vendors/adapter';
+import { sealContextOf } from '../../functions/vendors/credentials';
+import { tokenSeal } from '../../functions/vendors/tokens';
 import type { WebhookDependencies } from '../../functions/vendors/webhook';
 import {
   type Claim,
   type ConnectionRecord,
   ConnectionStore,
   ScratchStore,
+  type SealedSecrets,
 } from '../../shared/connection-store';
 import type { CallEvent } from '../../shared/events';
 import { type OutboxMessage, OutboxSender } from '../../shared/outbox';
 import { EventPublisher, type PublishResult } from '../../shared/publish';
 import { type RawRequest, RequestStore } from '../../shared/raw-requests';
+import { LocalKeyRing, Sealer } from '../../shared/sealing';
 
 const unusedDb = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: 'local', endpoint: 'http://127.0.0.1:9' }),
@@ -118,16 +124,63 @@ export class MemoryScratch extends ScratchStore {
   }
 }
 
+/** The tests' key ring: a random one per test process, as the local runtime's is per data directory. */
+export const testSealer = new Sealer(
+  new LocalKeyRing({ wrapKey: randomBytes(32).toString('hex'), macKey: randomBytes(32).toString('hex') }),
+);
+
+/** A vendor's posted auth as a connection keeps it: sealed for that connection under the tests' key ring. */
+export async function sealFor(
+  kind: ConnectionKind<unknown, unknown>,
+  record: Pick<ConnectionRecord, 'id' | 'vendor'>,
+  auth: unknown,
+): Promise<{ sealed: SealedSecrets; urlParams: Readonly<Record<string, string>> }> {
+  const context = sealContextOf(record);
+  const sealed = await kind.sealAuth(auth, tokenSeal(testSealer.keyRing, context));
+  if (!sealed.ok) throw new Error(`test auth is invalid: ${sealed.error.message}`);
+  return {
+    sealed: { current: await testSealer.seal(sealed.sealed.secrets, context) },
+    urlParams: sealed.sealed.urlParams ?? {},
+  };
+}
+
+/** What a route's authenticate is given for this auth: the vendor's secrets as sealed, and the token seal. */
+export async function credentialsFor<Secrets>(
+  kind: ConnectionKind<Secrets, unknown>,
+  record: Pick<ConnectionRecord, 'id' | 'vendor'>,
+  auth: unknown,
+): Promise<Credentials<Secrets>> {
+  const tokens = tokenSeal(testSealer.keyRing, sealContextOf(record));
+  const sealed = await kind.sealAuth(auth, tokens);
+  if (!sealed.ok) throw new Error(`test auth is invalid: ${sealed.error.message}`);
+  return { secrets: sealed.sealed.secrets, tokens };
+}
+
+/**
+ * One connection in memory. Given the auth a user would post, it is sealed on the first read (sealing is
+ * asynchronous; harnesses are built synchronously).
+ */
 export class MemoryConnections extends ConnectionStore {
   readonly scratchStore = new MemoryScratch();
   unreachable = false;
+  private sealing: Promise<void> | undefined;
 
-  constructor(readonly record: ConnectionRecord) {
+  constructor(
+    public record: ConnectionRecord,
+    private readonly auth?: { readonly kind: ConnectionKind<unknown, unknown>; readonly auth: unknown },
+  ) {
     super(unusedDb, 'memory');
   }
 
   override async get(id: string): Promise<ConnectionRecord | undefined> {
     if (this.unreachable) throw new Error('connection store unreachable');
+    const { auth } = this;
+    if (auth && !this.record.sealed) {
+      this.sealing ??= sealFor(auth.kind, this.record, auth.auth).then(({ sealed }) => {
+        this.record = { ...this.record, sealed };
+      });
+      await this.sealing;
+    }
     return id === this.record.id ? this.record : undefined;
   }
 }
@@ -191,6 +244,7 @@ export function memoryDependencies(connections: MemoryConnections, now: () => Da
   const outbox = new MemoryOutbox();
   const deps: WebhookDependencies = {
     connections,
+    sealer: testSealer,
     scratch: () => connections.scratchStore,
     publisher,
     requests,

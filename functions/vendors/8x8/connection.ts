@@ -1,12 +1,12 @@
 /**
- * An 8x8 connection: the httpAuthHeader value configured on the sub-account's webhooks (stored only as its
- * SHA-256), and what to answer a call action with when no call
+ * An 8x8 connection: the httpAuthHeader value configured on the sub-account's webhooks (kept only as a keyed
+ * MAC), and what to answer a call action with when no call
  * flow, decider or masking session does, and the voices call flows speak with.
  */
 import * as z from 'zod';
 import { sayLanguages } from '../../../shared/call-control/steps';
 import { defineConnection } from '../adapter';
-import { SealedToken, sealToken } from '../tokens';
+import { SealedToken } from '../tokens';
 import { Callflow } from './schema';
 
 const VoiceProfile = z.string().min(1).max(64);
@@ -35,7 +35,7 @@ export const EightByEightSettings = z
   .strict();
 export type EightByEightSettings = z.infer<typeof EightByEightSettings>;
 
-export const EightByEightSecrets = z.object({ httpAuthHeaderSha256: SealedToken });
+export const EightByEightSecrets = z.object({ httpAuthHeaderMac: SealedToken });
 export type EightByEightSecrets = z.infer<typeof EightByEightSecrets>;
 
 export const eightByEightConnection = defineConnection({
@@ -48,5 +48,7 @@ export const eightByEightConnection = defineConnection({
   }),
   secrets: EightByEightSecrets,
   settings: EightByEightSettings,
-  seal: (auth) => ({ secrets: { httpAuthHeaderSha256: sealToken(auth.httpAuthHeader) } }),
+  seal: async (auth, tokens) => ({
+    secrets: { httpAuthHeaderMac: await tokens.seal('httpAuthHeader', auth.httpAuthHeader) },
+  }),
 });

@@ -6,6 +6,7 @@
 
 import * as z from 'zod';
 import { readJson } from '../../../shared/http';
+import type { Credentials } from '../adapter';
 import {
   type AuthVerdict,
   defineRoute,
@@ -14,7 +15,6 @@ import {
   type VendorAdapter,
   type WebhookRequest,
 } from '../adapter';
-import { matchesSealedToken } from '../tokens';
 import { answerCallAction } from './answer';
 import { type EightByEightSecrets, EightByEightSettings, eightByEightConnection } from './connection';
 import { eightByEightMeta } from './meta';
@@ -22,10 +22,13 @@ import { normalise } from './normalise';
 import { Answer, answerDrafts, replyOf, safeCallflow } from './respond';
 import { Webhook } from './schema';
 
-export function authenticate(request: WebhookRequest, secrets: EightByEightSecrets): AuthVerdict {
+export async function authenticate(
+  request: WebhookRequest,
+  { secrets, tokens }: Credentials<EightByEightSecrets>,
+): Promise<AuthVerdict> {
   const presented = request.headers.authorization;
   if (presented === undefined) return { ok: false, reason: 'Authorization header is missing.' };
-  return matchesSealedToken(presented, secrets.httpAuthHeaderSha256)
+  return (await tokens.matches('httpAuthHeader', presented, secrets.httpAuthHeaderMac))
     ? { ok: true }
     : { ok: false, reason: 'Authorization header does not match the connection’s httpAuthHeader.' };
 }
@@ -59,7 +62,7 @@ const fallbackSettings = EightByEightSettings.parse({});
 
 const webhook = defineRoute<Webhook, EightByEightSecrets, EightByEightSettings>({
   name: 'webhook',
-  authenticate: (request, context) => authenticate(request, context.secrets),
+  authenticate: (request, _context, credentials) => authenticate(request, credentials),
   parse: (request) => parseWebhook(request.body),
   handle: async (input, context) => {
     const events = normalise(input);

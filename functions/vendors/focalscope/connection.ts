@@ -1,13 +1,13 @@
 /**
  * A FocalScope connection. FocalScope's URL adapter can only call a URL, so the secret is part of that URL:
- * a random token we generate at creation, shown once in the creation response and stored only as its
- * SHA-256. Nothing is posted as auth; the one setting places national numbers in E.164.
+ * a random token we generate at creation, shown once in the creation response and kept only as a keyed
+ * MAC. Nothing is posted as auth; the one setting places national numbers in E.164.
  */
 import { randomBytes } from 'node:crypto';
 import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod';
 import { defineConnection } from '../adapter';
-import { SealedToken, sealToken } from '../tokens';
+import { SealedToken } from '../tokens';
 
 /** 256 bits: well past guessing, and still a short URL segment once base64url-encoded (43 characters). */
 const TOKEN_BYTES = 32;
@@ -27,7 +27,7 @@ export const FocalScopeSettings = z
   .strict();
 export type FocalScopeSettings = z.infer<typeof FocalScopeSettings>;
 
-export const FocalScopeSecrets = z.object({ urlTokenSha256: SealedToken });
+export const FocalScopeSecrets = z.object({ urlTokenMac: SealedToken });
 export type FocalScopeSecrets = z.infer<typeof FocalScopeSecrets>;
 
 export function newUrlToken(): string {
@@ -39,8 +39,8 @@ export const focalScopeConnection = defineConnection({
   auth: z.object({}).strict().default({}),
   secrets: FocalScopeSecrets,
   settings: FocalScopeSettings,
-  seal: () => {
+  seal: async (_auth, tokens) => {
     const token = newUrlToken();
-    return { secrets: { urlTokenSha256: sealToken(token) }, urlParams: { token } };
+    return { secrets: { urlTokenMac: await tokens.seal('urlToken', token) }, urlParams: { token } };
   },
 });

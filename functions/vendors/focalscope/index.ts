@@ -3,6 +3,8 @@
  * FocalScope signs nothing and sends no header we choose, so the unguessable token in the URL's path is
  * the authentication. The reply is a bare 200: FocalScope only notifies, it asks nothing back.
  */
+
+import type { Credentials } from '../adapter';
 import {
   type AuthVerdict,
   defineRoute,
@@ -12,16 +14,18 @@ import {
   type WebhookReply,
   type WebhookRequest,
 } from '../adapter';
-import { matchesSealedToken } from '../tokens';
 import { type FocalScopeSecrets, type FocalScopeSettings, focalScopeConnection } from './connection';
 import { focalScopeMeta } from './meta';
 import { normalise } from './normalise';
 import { readQuery, Webhook } from './schema';
 
-export function authenticate(request: WebhookRequest, secrets: FocalScopeSecrets): AuthVerdict {
+export async function authenticate(
+  request: WebhookRequest,
+  { secrets, tokens }: Credentials<FocalScopeSecrets>,
+): Promise<AuthVerdict> {
   const token = request.pathParameters.token;
   if (!token) return { ok: false, reason: 'The URL has no token; use the webhook URL of the connection.' };
-  return matchesSealedToken(token, secrets.urlTokenSha256)
+  return (await tokens.matches('urlToken', token, secrets.urlTokenMac))
     ? { ok: true }
     : { ok: false, reason: 'The URL token does not match this connection.' };
 }
@@ -48,7 +52,7 @@ export const ACCEPTED: WebhookReply = {
 
 const webhook = defineRoute<Webhook, FocalScopeSecrets, FocalScopeSettings>({
   name: 'webhook',
-  authenticate: (request, context) => authenticate(request, context.secrets),
+  authenticate: (request, _context, credentials) => authenticate(request, credentials),
   parse: (request) => parseWebhook(request.rawQuery),
   handle: (input, context) => ({
     events: normalise(input, { defaultCountry: context.settings.defaultCountry }),

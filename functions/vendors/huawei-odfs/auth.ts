@@ -4,13 +4,12 @@
  * as per-connection scratch state that expires with the token, so a token read from the table is useless
  * and a token of one connection means nothing to another.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import type { Scratch } from '../../../shared/connection-store';
 import { readJson } from '../../../shared/http';
 import { sha256Hex } from '../../../shared/ids';
-import type { AuthVerdict } from '../adapter';
-import { matchesSealedToken, sealToken } from '../tokens';
+import type { AuthVerdict, Credentials } from '../adapter';
 import type { HuaweiOdfsSecrets } from './connection';
 
 const TOKEN_KIND = 'TOKEN';
@@ -40,8 +39,11 @@ export function callIdOf(body: Buffer): string | undefined {
   return typeof callId === 'string' && callId.length > 0 && callId.length <= 64 ? callId : undefined;
 }
 
-/** gettoken: the appKey matches as is, the appSecret against its stored digest, both in constant time. */
-export function checkCredentials(body: Buffer, secrets: HuaweiOdfsSecrets): AuthVerdict {
+/** gettoken: the appKey matches as is (in constant time), the appSecret against its sealed digest. */
+export async function checkCredentials(
+  body: Buffer,
+  { secrets, tokens }: Credentials<HuaweiOdfsSecrets>,
+): Promise<AuthVerdict> {
   const json = jsonOf(body);
   const appKey = fieldOf(json, 'appKey');
   const appSecret = fieldOf(json, 'appSecret');
@@ -49,10 +51,16 @@ export function checkCredentials(body: Buffer, secrets: HuaweiOdfsSecrets): Auth
     return { ok: false, reason: 'The body must be JSON with appKey and appSecret (strings).' };
   }
   // The appKey is not secret, but compared the same constant-time way so timing tells nothing either.
-  const keyMatches = matchesSealedToken(appKey, sealToken(secrets.appKey));
-  const secretMatches = matchesSealedToken(appSecret, secrets.appSecretSha256);
+  const keyMatches = sameText(appKey, secrets.appKey);
+  // Checked whether or not the appKey matched: the time taken does not tell which of the two was wrong.
+  const secretMatches = await tokens.matchesPassword('appSecret', appSecret, secrets.appSecret);
   // One message for either mismatch: the answer never tells which of the two was right.
   return keyMatches && secretMatches ? { ok: true } : { ok: false, reason: 'appKey or appSecret is wrong.' };
+}
+
+function sameText(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 export interface IssuedToken {

@@ -1,11 +1,11 @@
 /**
  * A Huawei ODFS connection: the appKey (tenant id, kept as is) and appSecret (the IVR's API password, kept
- * only as its SHA-256) the IVR presents to get tokens, and the settings of the dialog it is answered with
+ * only as a keyed MAC of its scrypt digest) the IVR presents to get tokens, and the settings of the dialog it is answered with
  * when no call flow, decider or masking session answers it.
  */
 import * as z from 'zod';
 import { defineConnection } from '../adapter';
-import { SealedToken, sealToken } from '../tokens';
+import { SealedPassword } from '../tokens';
 import { isTimeZone } from './time';
 
 /** Huawei trans_type values (vendors.md 3.3): what route_value names. */
@@ -101,7 +101,7 @@ export const HuaweiOdfsSettings = z
   .strict();
 export type HuaweiOdfsSettings = z.infer<typeof HuaweiOdfsSettings>;
 
-export const HuaweiOdfsSecrets = z.object({ appKey: z.string().min(1), appSecretSha256: SealedToken });
+export const HuaweiOdfsSecrets = z.object({ appKey: z.string().min(1), appSecret: SealedPassword });
 export type HuaweiOdfsSecrets = z.infer<typeof HuaweiOdfsSecrets>;
 
 export const huaweiOdfsConnection = defineConnection({
@@ -113,5 +113,7 @@ export const huaweiOdfsConnection = defineConnection({
   }),
   secrets: HuaweiOdfsSecrets,
   settings: HuaweiOdfsSettings,
-  seal: (auth) => ({ secrets: { appKey: auth.appKey, appSecretSha256: sealToken(auth.appSecret) } }),
+  seal: async (auth, tokens) => ({
+    secrets: { appKey: auth.appKey, appSecret: await tokens.sealPassword('appSecret', auth.appSecret) },
+  }),
 });

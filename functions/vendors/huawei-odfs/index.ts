@@ -28,7 +28,7 @@ export function parseTokenRequest(body: Buffer): ParseResult<GetTokenRequest> {
 
 const gettoken = defineRoute<GetTokenRequest, HuaweiOdfsSecrets, HuaweiOdfsSettings>({
   name: 'gettoken',
-  authenticate: (request, context) => checkCredentials(request.body, context.secrets),
+  authenticate: (request, _context, credentials) => checkCredentials(request.body, credentials),
   parse: (request) => parseTokenRequest(request.body),
   handle: async (_input, context) => {
     const issued = await issueToken(context.store, context.settings.tokenTtlSeconds, context.receivedAt);

@@ -1,6 +1,7 @@
 /**
  * A MessageBird connection: the account's signing key (dashboard → Developers → Settings; not the API key),
- * kept as is because verifying an HMAC needs the key itself, and what to answer a call-flow fetch with when
+ * kept recoverable (verifying an HMAC or a JWT needs the key itself), so only inside the connection's
+ * envelope-encrypted secrets, and what to answer a call-flow fetch with when
  * no call flow, decider or masking session does.
  */
 import * as z from 'zod';
@@ -48,5 +49,5 @@ export const messageBirdConnection = defineConnection({
   auth: z.object({ signingKey: SigningKey }).strict(),
   secrets: MessageBirdSecrets,
   settings: MessageBirdSettings,
-  seal: (auth) => ({ secrets: { signingKey: auth.signingKey } }),
+  seal: async (auth) => ({ secrets: { signingKey: auth.signingKey } }),
 });

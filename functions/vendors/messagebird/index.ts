@@ -9,6 +9,7 @@ import { HttpError, issuesOf, readJson } from '../../../shared/http';
 import { sha256Hex } from '../../../shared/ids';
 import {
   type AuthVerdict,
+  type Credentials,
   defineRoute,
   invalidInput,
   type ParseResult,
@@ -101,8 +102,9 @@ export async function authenticate(
   request: WebhookRequest,
   context: Context,
   whenDown: ReplayStoreDown,
+  { secrets }: Pick<Credentials<MessageBirdSecrets>, 'secrets'>,
 ): Promise<AuthVerdict> {
-  const { secrets, settings } = context;
+  const { settings } = context;
   const now = context.now();
   const token = request.headers[JWT_HEADER];
   const legacy = request.headers[LEGACY_SIGNATURE_HEADER];
@@ -217,7 +219,7 @@ const fallbackSettings = MessageBirdSettings.parse({});
 const callFlow = defineRoute<FetchRequest, MessageBirdSecrets, MessageBirdSettings>({
   name: 'callFlow',
   // A live call is better answered than dropped: a replay cache outage does not stop a verified fetch.
-  authenticate: (request, context) => authenticate(request, context, 'accept'),
+  authenticate: (request, context, credentials) => authenticate(request, context, 'accept', credentials),
   parse: parseFetch,
   handle: async (input, context, request) => {
     const fetch = fetchContextOf(request);
@@ -250,7 +252,7 @@ export function parseEvents(body: Buffer): ParseResult<Webhook> {
 const events = defineRoute<Webhook, MessageBirdSecrets, MessageBirdSettings>({
   name: 'events',
   // Nothing waits on this answer: without the replay cache, ask MessageBird to deliver again later.
-  authenticate: (request, context) => authenticate(request, context, 'retry-later'),
+  authenticate: (request, context, credentials) => authenticate(request, context, 'retry-later', credentials),
   parse: (request) => parseEvents(request.body),
   handle: (input) => ({ events: normalise(input), reply: { status: 200 } }),
 });

@@ -1,15 +1,15 @@
 /**
  * A RingCentral connection: the subscription's deliveryMode.verificationToken, which RingCentral sends in
- * the Verification-Token header of every notification (stored only as its SHA-256). No settings yet.
+ * the Verification-Token header of every notification (kept only as a keyed MAC). No settings yet.
  */
 import * as z from 'zod';
 import { defineConnection } from '../adapter';
-import { SealedToken, sealToken } from '../tokens';
+import { SealedToken } from '../tokens';
 
 export const RingCentralSettings = z.object({}).strict();
 export type RingCentralSettings = z.infer<typeof RingCentralSettings>;
 
-export const RingCentralSecrets = z.object({ verificationTokenSha256: SealedToken });
+export const RingCentralSecrets = z.object({ verificationTokenMac: SealedToken });
 export type RingCentralSecrets = z.infer<typeof RingCentralSecrets>;
 
 export const ringCentralConnection = defineConnection({
@@ -26,5 +26,7 @@ export const ringCentralConnection = defineConnection({
     .strict(),
   secrets: RingCentralSecrets,
   settings: RingCentralSettings,
-  seal: (auth) => ({ secrets: { verificationTokenSha256: sealToken(auth.verificationToken) } }),
+  seal: async (auth, tokens) => ({
+    secrets: { verificationTokenMac: await tokens.seal('verificationToken', auth.verificationToken) },
+  }),
 });

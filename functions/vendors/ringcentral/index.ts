@@ -5,6 +5,7 @@
  * subscription gets blacklisted), and what we cannot read gets a 4xx saying why, never a 5xx.
  */
 import { type IssueDetail, issuesOf, prefixIssues, readJson } from '../../../shared/http';
+import type { Credentials } from '../adapter';
 import {
   type AuthVerdict,
   defineRoute,
@@ -13,7 +14,6 @@ import {
   type VendorAdapter,
   type WebhookRequest,
 } from '../adapter';
-import { matchesSealedToken } from '../tokens';
 import { type RingCentralSecrets, type RingCentralSettings, ringCentralConnection } from './connection';
 import { ringCentralMeta } from './meta';
 import { normalise } from './normalise';
@@ -24,10 +24,13 @@ import { Envelope, filterKind, type Notification, PresenceBody, TelephonyBody } 
  * The subscription's verificationToken arrives in Verification-Token (vendors.md 4.2); the current guide
  * calls it Validation-Token, so that header is the fallback on a notification.
  */
-export function authenticate(request: WebhookRequest, secrets: RingCentralSecrets): AuthVerdict {
+export async function authenticate(
+  request: WebhookRequest,
+  { secrets, tokens }: Credentials<RingCentralSecrets>,
+): Promise<AuthVerdict> {
   const presented = request.headers['verification-token'] ?? request.headers['validation-token'];
   if (presented === undefined) return { ok: false, reason: 'Verification-Token header is missing.' };
-  return matchesSealedToken(presented, secrets.verificationTokenSha256)
+  return (await tokens.matches('verificationToken', presented, secrets.verificationTokenMac))
     ? { ok: true }
     : { ok: false, reason: 'Verification-Token header does not match the connection’s verificationToken.' };
 }
@@ -77,7 +80,7 @@ export function parseNotification(body: Buffer): ParseResult<Notification> {
 const webhook = defineRoute<Notification, RingCentralSecrets, RingCentralSettings>({
   name: 'webhook',
   preflight: handshake,
-  authenticate: (request, context) => authenticate(request, context.secrets),
+  authenticate: (request, _context, credentials) => authenticate(request, credentials),
   parse: (request) => parseNotification(request.body),
   handle: (notification) => ({ events: normalise(notification), reply: acknowledged }),
 });

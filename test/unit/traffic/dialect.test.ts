@@ -14,10 +14,12 @@ import { parseEvents } from '../../../functions/vendors/messagebird/index';
 import { normalise as normaliseMessageBird } from '../../../functions/vendors/messagebird/normalise';
 import { parseNotification } from '../../../functions/vendors/ringcentral/index';
 import { normalise as normaliseRingCentral } from '../../../functions/vendors/ringcentral/normalise';
+import { tokenSeal } from '../../../functions/vendors/tokens';
 import { vendorEntryOf } from '../../../functions/vendors/vendors';
 import { parseQuery } from '../../../functions/vendors/webhook';
 import type { VendorId } from '../../../shared/events';
 import { type CallPlan, planCalls, vendorTraffic, type WireRequest } from '../../../tools/traffic';
+import { testSealer } from '../../support/memory';
 import { liveSteps, START } from './support';
 
 /** The vendor sessions our adapter reads from one request, or the parser's complaint. */
@@ -111,11 +113,14 @@ describe.each(cases)('%s traffic, outcome %s', (vendor, outcome) => {
 describe('the connections the traffic asks for', () => {
   it.each(Object.values(vendorTraffic).map((t) => t.vendor))(
     '%s: auth and settings pass the vendor’s connection spec',
-    (vendor) => {
+    async (vendor) => {
       const { connection } = vendorEntryOf(vendor);
       const { body } = vendorTraffic[vendor].newConnection('test', 'tenant');
 
-      const sealed = connection.sealAuth(body.auth);
+      const sealed = await connection.sealAuth(
+        body.auth,
+        tokenSeal(testSealer.keyRing, { connectionId: 'con_test', vendor }),
+      );
       const settings = connection.settings.safeParse(body.settings ?? {});
 
       expect(sealed.ok).toBe(true);

@@ -9,25 +9,22 @@ import { fixtureText } from '../../support/fixtures';
 import { MemoryConnections, memoryDependencies } from '../../support/memory';
 
 const SECRET = 'Bearer wiring-test-secret-0001';
-function sealedSecrets() {
-  const sealed = eightByEight.connection.sealAuth({ httpAuthHeader: SECRET });
-  if (!sealed.ok) throw new Error('test connection is invalid');
-  return { ...sealed.sealed.secrets };
-}
 
 type EightByEightAdapter = typeof eightByEight;
 
 /** The real webhook wiring, over the 8x8 adapter (or a variant of it), with its I/O in memory. */
 function harness(adapter: EightByEightAdapter = eightByEight) {
-  const connections = new MemoryConnections({
-    id: 'con_wiring',
-    vendor: '8x8',
-    name: 'wiring',
-    tenantId: 't',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    settings: {},
-    secrets: sealedSecrets(),
-  });
+  const connections = new MemoryConnections(
+    {
+      id: 'con_wiring',
+      vendor: '8x8',
+      name: 'wiring',
+      tenantId: 't',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      settings: {},
+    },
+    { kind: eightByEight.connection, auth: { httpAuthHeader: SECRET } },
+  );
   const { deps, publisher, requests, outbox } = memoryDependencies(
     connections,
     () => new Date('2026-01-01T00:00:00Z'),

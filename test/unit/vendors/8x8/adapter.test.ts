@@ -6,8 +6,8 @@ import { decideAnswer, replyOf } from '../../../../functions/vendors/8x8/respond
 import { CallActionResponse, type Webhook } from '../../../../functions/vendors/8x8/schema';
 import type { WebhookRequest } from '../../../../functions/vendors/adapter';
 import { finaliseEvents } from '../../../../functions/vendors/finalise';
-import { sealToken } from '../../../../functions/vendors/tokens';
 import { fixtureText } from '../../../support/fixtures';
+import { credentialsFor } from '../../../support/memory';
 
 function parsed(name: string): Webhook {
   const result = parseWebhook(Buffer.from(fixtureText('8x8', name)));
@@ -267,7 +267,11 @@ describe('8x8 normaliser', () => {
 });
 
 describe('8x8 authentication', () => {
-  const secrets = { httpAuthHeaderSha256: sealToken('Bearer s3cret-s3cret-s3cret') };
+  const credentials = credentialsFor(
+    eightByEightConnection,
+    { id: 'con', vendor: '8x8' },
+    { httpAuthHeader: 'Bearer s3cret-s3cret-s3cret' },
+  );
   const request = (authorization?: string): WebhookRequest => ({
     method: 'POST',
     url: 'https://example.test/v1/hooks/8x8/con',
@@ -279,11 +283,12 @@ describe('8x8 authentication', () => {
     contentType: 'application/json',
   });
 
-  it('accepts exactly the configured header value', () => {
-    expect(authenticate(request('Bearer s3cret-s3cret-s3cret'), secrets)).toEqual({ ok: true });
-    expect(authenticate(request('Bearer s3cret-s3cret-s3creT'), secrets).ok).toBe(false);
-    expect(authenticate(request('Bearer s3cret-s3cret-s3cret '), secrets).ok).toBe(false);
-    expect(authenticate(request(), secrets)).toEqual({
+  it('accepts exactly the configured header value', async () => {
+    const secrets = await credentials;
+    expect(await authenticate(request('Bearer s3cret-s3cret-s3cret'), secrets)).toEqual({ ok: true });
+    expect((await authenticate(request('Bearer s3cret-s3cret-s3creT'), secrets)).ok).toBe(false);
+    expect((await authenticate(request('Bearer s3cret-s3cret-s3cret '), secrets)).ok).toBe(false);
+    expect(await authenticate(request(), secrets)).toEqual({
       ok: false,
       reason: 'Authorization header is missing.',
     });

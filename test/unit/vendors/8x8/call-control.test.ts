@@ -187,7 +187,6 @@ describe('an IVR on 8x8, a call action at a time', () => {
       raw?.decision,
       {
         connection: { id: CONNECTION_ID, name: 'test', tenantId: TENANT },
-        secrets: { httpAuthHeaderSha256: '' },
         settings: EightByEightSettings.parse({}),
         receivedAt: now,
         now: () => now,

@@ -27,18 +27,19 @@ export interface Reply {
 }
 
 export function createHarness(settings: unknown = {}) {
-  const sealed = eightByEightConnection.sealAuth({ httpAuthHeader: SECRET });
   const parsedSettings = eightByEightConnection.settings.safeParse(settings);
-  if (!sealed.ok || !parsedSettings.success) throw new Error('test connection is invalid');
-  const connections = new MemoryConnections({
-    id: CONNECTION_ID,
-    vendor: '8x8',
-    name: 'test',
-    tenantId: TENANT,
-    createdAt: '2026-03-01T00:00:00.000Z',
-    settings: { ...parsedSettings.data },
-    secrets: { ...sealed.sealed.secrets },
-  });
+  if (!parsedSettings.success) throw new Error('test connection is invalid');
+  const connections = new MemoryConnections(
+    {
+      id: CONNECTION_ID,
+      vendor: '8x8',
+      name: 'test',
+      tenantId: TENANT,
+      createdAt: '2026-03-01T00:00:00.000Z',
+      settings: { ...parsedSettings.data },
+    },
+    { kind: eightByEightConnection, auth: { httpAuthHeader: SECRET } },
+  );
   const control = new MemoryControlStore();
   const { deps, publisher } = memoryDependencies(connections);
   const handler = createWebhookHandler(eightByEight, { ...deps, callControl: memoryCallControl(control) });

@@ -3,12 +3,15 @@ import type { WebhookRequest } from '../../../../functions/vendors/adapter';
 import { focalScopeConnection } from '../../../../functions/vendors/focalscope/connection';
 import { authenticate } from '../../../../functions/vendors/focalscope/index';
 import { focalScopeMeta } from '../../../../functions/vendors/focalscope/meta';
-import { sealToken } from '../../../../functions/vendors/tokens';
+import { tokenSeal } from '../../../../functions/vendors/tokens';
 import { hookUrl } from '../../../../shared/routes';
+import { testSealer } from '../../../support/memory';
 import { sampleQuery } from './support';
 
-function sealed(input: unknown) {
-  const result = focalScopeConnection.sealAuth(input);
+const tokens = tokenSeal(testSealer.keyRing, { connectionId: 'con_1', vendor: 'focalscope' });
+
+async function sealed(input: unknown) {
+  const result = await focalScopeConnection.sealAuth(input, tokens);
   if (!result.ok) throw new Error(result.error.message);
   return result.sealed;
 }
@@ -28,29 +31,29 @@ function requestWith(pathParameters: Record<string, string>): WebhookRequest {
 }
 
 describe('FocalScope connection', () => {
-  it('generates an unguessable URL token, shows it once and stores only its SHA-256', () => {
-    const first = sealed({});
-    const second = sealed({});
+  it('generates an unguessable URL token, shows it once and stores only its keyed MAC', async () => {
+    const first = await sealed({});
+    const second = await sealed({});
 
     const token = first.urlParams?.token ?? '';
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
     expect(Buffer.from(token, 'base64url').byteLength * 8).toBeGreaterThanOrEqual(128);
-    expect(first.secrets).toEqual({ urlTokenSha256: sealToken(token) });
+    expect(first.secrets).toEqual({ urlTokenMac: await tokens.seal('urlToken', token) });
     expect(JSON.stringify(first.secrets)).not.toContain(token);
     expect(second.urlParams?.token).not.toBe(token);
   });
 
-  it('takes no auth input: an empty object or none at all', () => {
-    expect(focalScopeConnection.sealAuth({}).ok).toBe(true);
-    expect(focalScopeConnection.sealAuth(undefined).ok).toBe(true);
+  it('takes no auth input: an empty object or none at all', async () => {
+    expect((await focalScopeConnection.sealAuth({}, tokens)).ok).toBe(true);
+    expect((await focalScopeConnection.sealAuth(undefined, tokens)).ok).toBe(true);
   });
 
   it.each([
     ['a token of the user’s own', { token: 'chosen-by-me' }],
     ['any other key', { secret: 'x' }],
     ['a string', 'token'],
-  ])('rejects %s as auth', (_case, auth) => {
-    expect(focalScopeConnection.sealAuth(auth).ok).toBe(false);
+  ])('rejects %s as auth', async (_case, auth) => {
+    expect((await focalScopeConnection.sealAuth(auth, tokens)).ok).toBe(false);
   });
 
   it.each([
@@ -75,22 +78,23 @@ describe('FocalScope connection', () => {
   });
 });
 
-describe('FocalScope authentication', () => {
-  const { urlParams, secrets } = sealed({});
+describe('FocalScope authentication', async () => {
+  const { urlParams, secrets } = await sealed({});
+  const other = (await sealed({})).urlParams?.token ?? 'x';
   const token = urlParams?.token ?? '';
 
-  it('accepts the connection’s own token', () => {
-    expect(authenticate(requestWith({ token }), secrets)).toEqual({ ok: true });
+  it('accepts the connection’s own token', async () => {
+    expect(await authenticate(requestWith({ token }), { secrets, tokens })).toEqual({ ok: true });
   });
 
   it.each([
     ['a token one character off', { token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` }],
-    ['another connection’s token', { token: sealed({}).urlParams?.token ?? 'x' }],
-    ['the stored hash itself', { token: secrets.urlTokenSha256 }],
+    ['another connection’s token', { token: other }],
+    ['the stored MAC itself', { token: secrets.urlTokenMac }],
     ['no token', {}],
     ['an empty token', { token: '' }],
-  ])('refuses %s', (_case, pathParameters) => {
-    const verdict = authenticate(requestWith(pathParameters), secrets);
+  ])('refuses %s', async (_case, pathParameters) => {
+    const verdict = await authenticate(requestWith(pathParameters), { secrets, tokens });
 
     expect(verdict.ok).toBe(false);
     expect(verdict.ok || verdict.reason).toMatch(/token/);

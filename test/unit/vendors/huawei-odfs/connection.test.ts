@@ -1,26 +1,37 @@
 /** What a user posts to create a Huawei ODFS connection, what is kept of it, and what is refused. */
 import { describe, expect, it } from 'vitest';
+import { checkCredentials } from '../../../../functions/vendors/huawei-odfs/auth';
 import { huaweiOdfsConnection } from '../../../../functions/vendors/huawei-odfs/connection';
-import { sealToken } from '../../../../functions/vendors/tokens';
+import { tokenSeal } from '../../../../functions/vendors/tokens';
+import { testSealer } from '../../../support/memory';
 import { json } from './fixtures';
 
+const tokens = tokenSeal(testSealer.keyRing, { connectionId: 'con_hw', vendor: 'huawei-odfs' });
+
 describe('the connection', () => {
-  it('keeps the appKey as is and only the SHA-256 of the appSecret', () => {
+  it('keeps the appKey as is and the appSecret only as a keyed MAC of a salted scrypt digest', async () => {
     const example = json('connection.json');
 
-    const sealed = huaweiOdfsConnection.sealAuth(example.auth);
+    const sealed = await huaweiOdfsConnection.sealAuth(example.auth, tokens);
+    const again = await huaweiOdfsConnection.sealAuth(example.auth, tokens);
 
-    expect(sealed.ok).toBe(true);
-    if (!sealed.ok) return;
+    expect(sealed.ok && again.ok).toBe(true);
+    if (!sealed.ok || !again.ok) return;
     expect(sealed.sealed.secrets).toEqual({
       appKey: 'tenant0001',
-      appSecretSha256: sealToken('example-api-password-0001'),
+      appSecret: { salt: expect.stringMatching(/^[\w-]{22}$/), mac: expect.stringMatching(/^[\w-]{43}$/) },
     });
+    // A salt of its own each time: the same password never seals the same.
+    expect(again.sealed.secrets.appSecret).not.toEqual(sealed.sealed.secrets.appSecret);
     expect(JSON.stringify(sealed.sealed)).not.toContain('example-api-password-0001');
+    const body = (appSecret: string) => Buffer.from(JSON.stringify({ appKey: 'tenant0001', appSecret }));
+    const credentials = { secrets: sealed.sealed.secrets, tokens };
+    expect(await checkCredentials(body('example-api-password-0001'), credentials)).toEqual({ ok: true });
+    expect((await checkCredentials(body('example-api-password-0002'), credentials)).ok).toBe(false);
   });
 
-  it('refuses a short appSecret', () => {
-    const sealed = huaweiOdfsConnection.sealAuth({ appKey: 'tenant0001', appSecret: 'short' });
+  it('refuses a short appSecret', async () => {
+    const sealed = await huaweiOdfsConnection.sealAuth({ appKey: 'tenant0001', appSecret: 'short' }, tokens);
     expect(sealed.ok).toBe(false);
   });
 

@@ -51,18 +51,19 @@ export function createHarness(
   connectionId = CONNECTION_ID,
   control?: DecideDependencies,
 ) {
-  const sealed = huaweiOdfsConnection.sealAuth({ appKey: APP_KEY, appSecret: APP_SECRET });
   const parsedSettings = huaweiOdfsConnection.settings.safeParse(settings);
-  if (!sealed.ok || !parsedSettings.success) throw new Error('test connection is invalid');
-  const connections = new MemoryConnections({
-    id: connectionId,
-    vendor: 'huawei-odfs',
-    name: 'test',
-    tenantId: 'acme',
-    createdAt: startAt.toISOString(),
-    settings: { ...parsedSettings.data },
-    secrets: { ...sealed.sealed.secrets },
-  });
+  if (!parsedSettings.success) throw new Error('test connection is invalid');
+  const connections = new MemoryConnections(
+    {
+      id: connectionId,
+      vendor: 'huawei-odfs',
+      name: 'test',
+      tenantId: 'acme',
+      createdAt: startAt.toISOString(),
+      settings: { ...parsedSettings.data },
+    },
+    { kind: huaweiOdfsConnection, auth: { appKey: APP_KEY, appSecret: APP_SECRET } },
+  );
   const ownConnectionId = connectionId;
   let now = startAt;
   const { deps, publisher, requests } = memoryDependencies(connections, () => now);

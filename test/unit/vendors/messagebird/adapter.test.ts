@@ -5,7 +5,7 @@ import { messageBird } from '../../../../functions/vendors/messagebird/index';
 import { CallFlow } from '../../../../functions/vendors/messagebird/schema';
 import { HttpError } from '../../../../shared/http';
 import { fixtureText } from '../../../support/fixtures';
-import { MemoryScratch, routeContext, signToken, VENDOR, webhookRequest } from './support';
+import { credentials, MemoryScratch, routeContext, signToken, VENDOR, webhookRequest } from './support';
 
 const NOW = new Date('2026-04-01T09:00:00Z');
 const BASE = 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/hooks/messagebird/con_test';
@@ -29,7 +29,7 @@ async function signed(
 /** Authenticates, then runs the route, as the wiring does. */
 async function call(name: 'callFlow' | 'events', request: WebhookRequest, context = routeContext(NOW)) {
   const r = route(name);
-  const verdict = await r.authenticate(request, context);
+  const verdict = await r.authenticate(request, context, credentials);
   if (!verdict.ok) return { verdict };
   return { verdict, result: await r.run(request, context) };
 }
@@ -287,7 +287,7 @@ describe('authentication', () => {
   const url = `${BASE}/events`;
   const body = fixtureText(VENDOR, 'constructed-lifecycle/01-call-starting.json');
   const authenticate = (request: WebhookRequest, context = routeContext(NOW)) =>
-    route('events').authenticate(request, context);
+    route('events').authenticate(request, context, credentials);
 
   it('refuses an unsigned request', async () => {
     expect(await authenticate(webhookRequest({ url, body }))).toMatchObject({
@@ -379,16 +379,20 @@ describe('authentication', () => {
     const fetch = await signed({ method: 'GET', url: `${BASE}/call-flow?callID=c1` });
     const status = await signed({ url, body });
 
-    expect(await route('callFlow').authenticate(fetch, routeContext(NOW, {}, store))).toMatchObject({
+    expect(
+      await route('callFlow').authenticate(fetch, routeContext(NOW, {}, store), credentials),
+    ).toMatchObject({
       ok: true,
     });
-    await expect(route('events').authenticate(status, routeContext(NOW, {}, store))).rejects.toMatchObject({
+    await expect(
+      route('events').authenticate(status, routeContext(NOW, {}, store), credentials),
+    ).rejects.toMatchObject({
       status: 503,
       code: 'unavailable',
     });
-    await expect(route('events').authenticate(status, routeContext(NOW, {}, store))).rejects.toBeInstanceOf(
-      HttpError,
-    );
+    await expect(
+      route('events').authenticate(status, routeContext(NOW, {}, store), credentials),
+    ).rejects.toBeInstanceOf(HttpError);
   });
 
   describe('legacy MessageBird-Signature', () => {

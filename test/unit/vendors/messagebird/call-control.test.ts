@@ -13,7 +13,7 @@ import { callControlFor } from '../../../../functions/vendors/webhook';
 import { decodeContinuation } from '../../../../shared/call-control/continuation';
 import type { CallEventDraft } from '../../../../shared/events';
 import { MemoryControlStore, memoryCallControl } from '../../../support/memory-control';
-import { routeContext, signToken, webhookRequest } from './support';
+import { credentials, routeContext, signToken, webhookRequest } from './support';
 
 const NOW = new Date('2026-04-01T09:00:00Z');
 const BASE = 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/hooks/messagebird/con_test';
@@ -79,7 +79,7 @@ function harness(settings: unknown = {}) {
     const callControl = callControlFor(memoryCallControl(control), record, NOW, new AbortController().signal);
     const withControl = { ...context, callControl };
     if (!route) throw new Error('no callFlow route');
-    const verdict = await route.authenticate(request, withControl);
+    const verdict = await route.authenticate(request, withControl, credentials);
     if (!verdict.ok) throw new Error(`not authenticated: ${verdict.reason}`);
     const result = await route.run(request, withControl);
     if (!result.ok) throw new Error(`refused: ${result.message}`);

@@ -6,7 +6,7 @@ import {
 import { parseEvents } from '../../../../functions/vendors/messagebird/index';
 import { CallFlow } from '../../../../functions/vendors/messagebird/schema';
 import { fixtureText } from '../../../support/fixtures';
-import { fixture, VENDOR } from './support';
+import { credentials, fixture, VENDOR } from './support';
 
 const say = (options: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   action: 'say',
@@ -169,9 +169,15 @@ describe('MessageBird connections', () => {
     expect(MessageBirdSettings.safeParse({ defaultCallflow: {} }).success).toBe(false);
   });
 
-  it('keeps the signing key itself (an HMAC key cannot be hashed) and refuses a pasted line break', () => {
-    const sealed = messageBirdConnection.sealAuth({ signingKey: 'abcdef0123456789' });
-    const pasted = messageBirdConnection.sealAuth({ signingKey: 'abcdef0123456789\n' });
+  it('keeps the signing key itself (an HMAC key cannot be hashed) and refuses a pasted line break', async () => {
+    const sealed = await messageBirdConnection.sealAuth(
+      { signingKey: 'abcdef0123456789' },
+      credentials.tokens,
+    );
+    const pasted = await messageBirdConnection.sealAuth(
+      { signingKey: 'abcdef0123456789\n' },
+      credentials.tokens,
+    );
 
     expect(sealed).toMatchObject({ ok: true, sealed: { secrets: { signingKey: 'abcdef0123456789' } } });
     expect(pasted.ok).toBe(false);

@@ -1,4 +1,4 @@
-import { MemoryScratch } from '../../../support/memory';
+import { MemoryScratch, testSealer } from '../../../support/memory';
 /**
  * Test support for the MessageBird adapter: typed fixture loading, tokens signed as MessageBird signs them,
  * and an in-memory replay cache standing in for the connections table.
@@ -7,12 +7,13 @@ import { MemoryScratch } from '../../../support/memory';
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import * as z from 'zod';
-import type { RouteContext, WebhookRequest } from '../../../../functions/vendors/adapter';
+import type { Credentials, RouteContext, WebhookRequest } from '../../../../functions/vendors/adapter';
 import {
   type MessageBirdSecrets,
   MessageBirdSettings,
 } from '../../../../functions/vendors/messagebird/connection';
 import { parseWebhook, type Webhook } from '../../../../functions/vendors/messagebird/schema';
+import { tokenSeal } from '../../../../functions/vendors/tokens';
 import { parseQuery } from '../../../../functions/vendors/webhook';
 import type { HttpMethod } from '../../../../shared/routes';
 import { nativeCallControl } from '../../../support/call-control';
@@ -131,6 +132,12 @@ export function webhookRequest(options: RequestOptions): WebhookRequest {
 
 export { MemoryScratch };
 
+/** The test connection's signing key, as its opened secrets are given to authenticate. */
+export const credentials: Credentials<MessageBirdSecrets> = {
+  secrets: { signingKey: SIGNING_KEY },
+  tokens: tokenSeal(testSealer.keyRing, { connectionId: 'con_test', vendor: 'messagebird' }),
+};
+
 export function routeContext(
   now: Date,
   settings: unknown = {},
@@ -138,7 +145,6 @@ export function routeContext(
 ): RouteContext<MessageBirdSecrets, MessageBirdSettings> {
   return {
     connection: { id: 'con_test', name: 'test', tenantId: 'acme' },
-    secrets: { signingKey: SIGNING_KEY },
     settings: MessageBirdSettings.parse(settings),
     receivedAt: now,
     now: () => now,

@@ -9,11 +9,16 @@ import {
   handshake,
   MAX_VALIDATION_TOKEN_LENGTH,
 } from '../../../../functions/vendors/ringcentral/respond';
-import { sealToken } from '../../../../functions/vendors/tokens';
+import { tokenSeal } from '../../../../functions/vendors/tokens';
+import { testSealer } from '../../../support/memory';
 import { fixtureBody, fixtureObject, record, request } from './support';
 
 const TOKEN = 'rc-verify-3f9a1c7e5b2d4068a1c3e5f7';
-const secrets = { verificationTokenSha256: sealToken(TOKEN) };
+const tokens = tokenSeal(testSealer.keyRing, { connectionId: 'con_rc', vendor: 'ringcentral' });
+const credentials = async () => ({
+  secrets: { verificationTokenMac: await tokens.seal('verificationToken', TOKEN) },
+  tokens,
+});
 
 /** Bytes on the wire of a reply: status line, our headers and the body (RingCentral's 1,024-byte limit). */
 function wireBytes(reply: {
@@ -84,12 +89,16 @@ describe('RingCentral subscription handshake', () => {
 });
 
 describe('RingCentral verification token', () => {
-  it('accepts the subscription’s verification token in Verification-Token', () => {
-    expect(authenticate(request({ 'verification-token': TOKEN }), secrets)).toEqual({ ok: true });
+  it('accepts the subscription’s verification token in Verification-Token', async () => {
+    expect(await authenticate(request({ 'verification-token': TOKEN }), await credentials())).toEqual({
+      ok: true,
+    });
   });
 
-  it('accepts it in Validation-Token, where the current guide says it travels', () => {
-    expect(authenticate(request({ 'validation-token': TOKEN }), secrets)).toEqual({ ok: true });
+  it('accepts it in Validation-Token, where the current guide says it travels', async () => {
+    expect(await authenticate(request({ 'validation-token': TOKEN }), await credentials())).toEqual({
+      ok: true,
+    });
   });
 
   it.each([
@@ -101,8 +110,8 @@ describe('RingCentral verification token', () => {
       /does not match/,
     ],
     ['empty', { 'verification-token': '' }, /does not match/],
-  ])('refuses a %s token, saying why', (_case, headers, reason) => {
-    const verdict = authenticate(request(headers), secrets);
+  ])('refuses a %s token, saying why', async (_case, headers, reason) => {
+    const verdict = await authenticate(request(headers), await credentials());
 
     expect(verdict.ok).toBe(false);
     expect(verdict.ok || verdict.reason).toMatch(reason);
@@ -110,10 +119,10 @@ describe('RingCentral verification token', () => {
 });
 
 describe('RingCentral connection', () => {
-  it('keeps only the SHA-256 of the verification token', () => {
-    const sealed = ringCentralConnection.sealAuth({ verificationToken: TOKEN });
+  it('keeps only a keyed MAC of the verification token', async () => {
+    const sealed = await ringCentralConnection.sealAuth({ verificationToken: TOKEN }, tokens);
 
-    expect(sealed.ok && sealed.sealed.secrets).toEqual({ verificationTokenSha256: sealToken(TOKEN) });
+    expect(sealed.ok && sealed.sealed.secrets).toEqual((await credentials()).secrets);
     expect(JSON.stringify(sealed)).not.toContain(TOKEN);
   });
 
@@ -122,8 +131,8 @@ describe('RingCentral connection', () => {
     ['a token with spaces', { verificationToken: 'has spaces in it, sixteen+' }, 'verificationToken'],
     ['no token', {}, 'verificationToken'],
     ['an unknown field', { verificationToken: TOKEN, validationToken: TOKEN }, ''],
-  ])('refuses %s', (_case, auth, path) => {
-    const sealed = ringCentralConnection.sealAuth(auth);
+  ])('refuses %s', async (_case, auth, path) => {
+    const sealed = await ringCentralConnection.sealAuth(auth, tokens);
 
     expect(sealed.ok).toBe(false);
     if (!sealed.ok && path) expect(sealed.error.issues.map((i) => i.path.join('.'))).toContain(path);
