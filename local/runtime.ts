@@ -20,6 +20,7 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { httpRoutesOf, type VendorMeta } from '../functions/vendors/meta';
 import { vendorList } from '../functions/vendors/vendors';
+import { LOCAL_TOKEN_HEADER } from '../shared/aws';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
@@ -79,6 +80,10 @@ const RAW_REQUEST_RETENTION_DAYS = 30;
 
 export interface RuntimeOptions {
   readonly port?: number;
+  /**
+   * The address the HTTP server listens on: 127.0.0.1 unless told otherwise (`CALLHOOKS_HOST` for
+   * `npm start`). Another address lets other machines send webhooks here; the API still wants its token.
+   */
   readonly host?: string;
   /** Where DynamoDB Local and the queues keep their data between runs; in memory when absent. */
   readonly dataDir?: string | undefined;
@@ -173,7 +178,13 @@ export async function vendorRoutes<T>(
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
+  return sameToken(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim(), token);
+}
+
+/** The wildcard addresses: the handlers then reach the server on loopback. */
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '']);
+
+function sameToken(presented: string | undefined, token: string): boolean {
   if (!presented) return false;
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
@@ -215,6 +226,10 @@ const REQUEST_PATH = /^\/__local\/requests\/([^/]+)\/([^/]+)$/;
 export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const host = options.host ?? '127.0.0.1';
   const apiToken = options.apiToken ?? randomBytes(24).toString('base64url');
+  // What the handlers' own SDK clients present to the bus and queue endpoints (shared/aws.ts), so that
+  // the operator's token need not be in their environment. Handlers are loaded once per process and keep
+  // the token they were given: a second runtime in the same process keeps it too.
+  const localToken = process.env[functionEnv.localToken] || randomBytes(24).toString('base64url');
   const log = options.log ?? (() => undefined);
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
@@ -249,7 +264,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const url = `http://${host}:${port}`;
+    const url = `http://${ANY_ADDRESS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
     const sqsEndpoint = `${url}${SQS_PATH}`;
 
     for (const table of tables) {
@@ -300,6 +315,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.dynamodbEndpoint]: proxy.endpoint,
       [functionEnv.eventBridgeEndpoint]: `${url}${EVENTS_PATH}`,
       [functionEnv.sqsEndpoint]: sqsEndpoint,
+      [functionEnv.localToken]: localToken,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -493,6 +509,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
     }
 
+    /** Whether a request to a /__local endpoint carries the operator's token, or the handlers' own. */
+    const operatorOrHandler = (req: IncomingMessage) =>
+      bearerMatches(req.headers.authorization, apiToken) ||
+      sameToken(req.headers[LOCAL_TOKEN_HEADER]?.toString(), localToken);
+
     async function handle(req: IncomingMessage, res: ServerResponse) {
       const method = (req.method ?? 'GET').toUpperCase();
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -512,10 +533,12 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
       // The SDK appends a slash to the endpoint's path.
       if (method === 'POST' && path.replace(/\/$/, '') === EVENTS_PATH) {
+        if (!operatorOrHandler(req)) return unauthorised(res);
         await putEvents(body, req, res);
         return;
       }
       if (method === 'POST' && (path === SQS_PATH || path.startsWith(`${SQS_PATH}/`))) {
+        if (!operatorOrHandler(req)) return unauthorised(res);
         const reply = await handleSqsHttp(
           (name) => byName.get(name),
           body.toString('utf8'),

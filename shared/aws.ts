@@ -12,6 +12,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { functionEnv } from './config';
+
+/** The header the local runtime's /__local endpoints (bus, queues) take their token in from SDK clients. */
+export const LOCAL_TOKEN_HEADER = 'x-callhooks-local-token';
 
 export type Work = 'webhook' | 'background';
 
@@ -45,10 +49,48 @@ export function documentClient(options: ClientOptions = {}): DynamoDBDocumentCli
   });
 }
 
+function hasHeaders(request: unknown): request is { headers: Record<string, string> } {
+  return (
+    typeof request === 'object' &&
+    request !== null &&
+    'headers' in request &&
+    typeof request.headers === 'object' &&
+    request.headers !== null
+  );
+}
+
+/**
+ * Locally, the bus and the queues are endpoints of the runtime's HTTP server, which takes events and
+ * messages only with a token (SigV4's Authorization header is the SDK's own): the runtime gives it to its
+ * handlers in the environment, and each client adds it to every request. On AWS it is never set.
+ */
+const localToken = () => process.env[functionEnv.localToken] || undefined;
+const LOCAL_TOKEN_STEP = { step: 'build', name: 'callhooksLocalToken' } as const;
+
 export function eventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
-  return new EventBridgeClient(common(options));
+  const client = new EventBridgeClient(common(options));
+  const token = localToken();
+  if (token)
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (hasHeaders(args.request)) args.request.headers[LOCAL_TOKEN_HEADER] = token;
+        return next(args);
+      },
+      LOCAL_TOKEN_STEP,
+    );
+  return client;
 }
 
 export function sqsClient(options: ClientOptions = {}): SQSClient {
-  return new SQSClient(common(options));
+  const client = new SQSClient(common(options));
+  const token = localToken();
+  if (token)
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (hasHeaders(args.request)) args.request.headers[LOCAL_TOKEN_HEADER] = token;
+        return next(args);
+      },
+      LOCAL_TOKEN_STEP,
+    );
+  return client;
 }
