@@ -25,6 +25,7 @@ import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
+import { maskLogLine } from '../shared/redaction';
 import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
 import {
   callsTable,
@@ -230,7 +231,9 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   // the operator's token need not be in their environment. Handlers are loaded once per process and keep
   // the token they were given: a second runtime in the same process keeps it too.
   const localToken = process.env[functionEnv.localToken] || randomBytes(24).toString('base64url');
-  const log = options.log ?? (() => undefined);
+  // The runtime's own lines (queues, consumers, the bus) are masked as the functions' are.
+  const sink = options.log;
+  const log = sink ? (line: Record<string, unknown>) => sink(maskLogLine(line)) : () => undefined;
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
   const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
