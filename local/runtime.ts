@@ -75,7 +75,7 @@ const retryDelayMs = (receiveCount: number) => Math.min(30_000, 500 * 2 ** Math.
 const VISIBILITY_MS = 60_000;
 
 /** Table names in DynamoDB Local; the layout version keeps data of an older layout out of the way. */
-const LAYOUT = 'v2';
+const LAYOUT = 'v3';
 const DEFAULT_TABLE_PREFIX = `callhooks-${LAYOUT}`;
 const RAW_REQUEST_RETENTION_DAYS = 30;
 
@@ -91,7 +91,7 @@ export interface RuntimeOptions {
   /** Use an already running DynamoDB (tests share one); otherwise DynamoDB Local is started. */
   readonly dynamoEndpoint?: string | undefined;
   /**
-   * Table names start with this (default `callhooks-v2`): a test that reads a whole table (an export) gives
+   * Table names start with this (default `callhooks-v3`): a test that reads a whole table (an export) gives
    * itself its own tables in the shared DynamoDB Local.
    */
   readonly tablePrefix?: string;
@@ -417,6 +417,10 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       calls: await load(
         'calls',
         () => own.calls?.() ?? import('../functions/calls/handler').then((m) => m.handler),
+      ),
+      erasure: await load(
+        'erasure',
+        () => own.erasure?.() ?? import('../functions/erasure/handler').then((m) => m.handler),
       ),
       callControl: await load(
         'callControl',
