@@ -38,10 +38,14 @@ function masked(digits: string, international: boolean): string {
 /** The text with every phone number in it masked. */
 export function maskPhoneNumbers(text: string): string {
   if (text.length < SHORTEST) return text;
-  return text.replace(PHONE_NUMBER, (_match, prefix: string | undefined, international, bare) =>
-    prefix && typeof international === 'string'
-      ? masked(international.replace(/\D/g, ''), true)
-      : masked(String(bare), false),
+  return text.replace(
+    PHONE_NUMBER,
+    (match: string, prefix?: string, international?: string, bare?: string) =>
+      prefix && international
+        ? masked(international.replace(/\D/g, ''), true)
+        : bare
+          ? masked(bare, false)
+          : match,
   );
 }
 
