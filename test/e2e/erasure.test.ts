@@ -70,11 +70,11 @@ function renormaliseCli(connectionId: string, from: string, to: string) {
         '--import',
         'tsx',
         'tools/renormalise.ts',
-        '--target',
-        runtime.url,
-        '--token',
-        runtime.apiToken,
-      ].concat(['--connection', connectionId, '--from', from, '--to', to]),
+        // `=`: a generated token may start with a dash.
+        `--target=${runtime.url}`,
+        `--token=${runtime.apiToken}`,
+        ...['--connection', connectionId, '--from', from, '--to', to],
+      ],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -152,11 +152,13 @@ describe('erasing one call session', () => {
     // identical copies within its five minutes (a replay days later passes it); the revised ones reach the
     // fold, which must drop them.
     const original = eventsOf(call.sessionId);
+    const replayedAt = new Date().toISOString();
     const replayed = original.flatMap((event) => [
       event,
-      { ...event, revision: (event.revision ?? 0) + 1, receivedAt: new Date().toISOString() },
+      { ...event, revision: (event.revision ?? 0) + 1, receivedAt: replayedAt },
     ]);
-    expect((await runtime.api('DELETE', `/v1/calls/${call.sessionId}`)).status).toBe(204);
+    const erased = await runtime.api('DELETE', `/v1/calls/${call.sessionId}`);
+    expect(erased.status, erased.text).toBe(204);
     const droppedBefore = await erasedDropped();
 
     for (let i = 0; i < replayed.length; i += 10) {
@@ -176,7 +178,7 @@ describe('erasing one call session', () => {
           })),
         }),
       });
-      expect(replay.json).toMatchObject({ FailedEntryCount: 0 });
+      expect(replay.json, replay.text).toMatchObject({ FailedEntryCount: 0 });
     }
     await runtime.settle();
     const cli = await renormaliseCli(
