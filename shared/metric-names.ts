@@ -22,6 +22,8 @@ export const metricNames = [
   'EventsFolded',
   'EventsDuplicate',
   'SessionsRefolded',
+  /** Events of an erased session (a replay, a redrive, a renormalisation) the fold dropped. */
+  'EventsOfErasedSessions',
   'FoldErrors',
   'SessionsSwept',
   'EventsRenormalised',

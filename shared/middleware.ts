@@ -8,6 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errorReply, HttpError, jsonReply } from './http';
+import { maskingReplacer } from './redaction';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -19,8 +20,13 @@ function logLevel(value: string | undefined): LogLevel {
   return LOG_LEVELS.find((level) => level === value?.toUpperCase()) ?? 'INFO';
 }
 
+/** Every function's logger: JSON lines in which no phone number appears in full (shared/redaction.ts). */
 export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName, logLevel: logLevel(process.env.LOG_LEVEL) });
+  return new Logger({
+    serviceName,
+    logLevel: logLevel(process.env.LOG_LEVEL),
+    jsonReplacerFn: maskingReplacer,
+  });
 }
 
 function httpErrorBoundary(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {

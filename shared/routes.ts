@@ -6,7 +6,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
 /** Which Lambda serves a management route. Vendor routes are served by their vendor's Lambda. */
-export type ManagementFunction = 'connections' | 'calls' | 'callControl';
+export type ManagementFunction = 'connections' | 'calls' | 'erasure' | 'callControl';
 
 export interface ManagementRoute {
   readonly method: HttpMethod;
@@ -25,6 +25,8 @@ export const managementRoutes = [
   { method: 'PATCH', path: '/v1/connections/{connectionId}', function: 'connections' },
   { method: 'GET', path: '/v1/calls', function: 'calls' },
   { method: 'GET', path: '/v1/calls/{sessionId}', function: 'calls' },
+  { method: 'DELETE', path: '/v1/calls/{sessionId}', function: 'erasure' },
+  { method: 'POST', path: '/v1/erasures', function: 'erasure' },
   { method: 'POST', path: '/v1/call-flows', function: 'callControl' },
   { method: 'GET', path: '/v1/call-flows', function: 'callControl' },
   { method: 'GET', path: '/v1/call-flows/{id}', function: 'callControl' },

@@ -42,6 +42,11 @@ export const callsTable = {
     { name: 'byConnectionStart', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
     /** Sessions still open (sparse: only active sessions carry the key), for the sweeper. */
     { name: 'openSessions', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+    /**
+     * A tenant's sessions by a phone number they involve (sparse: only number items carry the key), for
+     * erasure by number: one partition per tenant and number, so finding them reads nothing else.
+     */
+    { name: 'byTenantNumber', partitionKey: 'GSI4PK', sortKey: 'GSI4SK' },
   ],
 } as const satisfies TableDefinition;
 
@@ -114,6 +119,11 @@ export const callKeys = {
     SK: `EVT#${legId ?? '-'}#${eventId}`,
   }),
   index: (sessionId: string) => ({ PK: `SESSION#${sessionId}`, SK: 'INDEX' }),
+  /** One per phone number (E.164) the session's events name; carries the byTenantNumber keys. */
+  number: (sessionId: string, e164: string) => ({ PK: `SESSION#${sessionId}`, SK: `NUMBER#${e164}` }),
+  /** Left when a session is erased: the fold drops events of a session that has one. No number in it. */
+  erased: (sessionId: string) => ({ PK: `SESSION#${sessionId}`, SK: 'ERASED' }),
+  tenantNumber: (tenantId: string, e164: string) => `N#${tenantId}#${e164}`,
   legPrefix: 'LEG#',
   eventPrefix: 'EVT#',
   /** The history of one leg (or, with no leg, the session's own events). */

@@ -62,6 +62,7 @@ export class CallReader {
     let session: SessionView | undefined;
     const legs: LegView[] = [];
     const history: CallEvent[] = [];
+    let erased = false;
     let cursor: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -76,13 +77,15 @@ export class CallReader {
       for (const item of page.Items ?? []) {
         // TTL deletes lazily: an expired item is gone as far as the API is concerned.
         if (!unexpired(item, nowSeconds)) continue;
-        if (item.kind === itemKind.session && 'status' in item) session = SessionView.parse(item);
+        if (item.kind === itemKind.erased) erased = true;
+        else if (item.kind === itemKind.session && 'status' in item) session = SessionView.parse(item);
         else if (item.kind === itemKind.leg) legs.push(LegView.parse(item));
         else if (item.kind === itemKind.event) history.push(CallEvent.parse(EventItem.parse(item)));
       }
       cursor = page.LastEvaluatedKey;
     } while (cursor);
-    if (!session) return undefined;
+    // An erased session is gone, even if a fold that was already under way wrote something of it again.
+    if (!session || erased) return undefined;
     // Stored legs come back in key order; the API lists them in the order they were created.
     return { session, legs: legs.sort(compareLegs), timeline: sortEvents(history) };
   }

@@ -41,7 +41,7 @@ import {
   type Writes,
 } from './store';
 
-export type FoldOutcome = 'applied' | 'duplicate' | 'refolded' | 'history-expired';
+export type FoldOutcome = 'applied' | 'duplicate' | 'refolded' | 'history-expired' | 'erased';
 
 type Warn = Pick<Logger, 'warn'>;
 
@@ -75,6 +75,11 @@ export async function foldBatch(
   const loaded = await store.load(sessions.flat());
   const planned = await Promise.all(
     sessions.map(async (events): Promise<SessionPlan | Error> => {
+      // An erased session stays erased: a replay of the archive, a redrive or a renormalisation brings
+      // its events again, and they are dropped (DELETE /v1/calls/{sessionId}, functions/erasure/).
+      const sessionId = events[0]?.sessionId;
+      if (sessionId !== undefined && loaded.erased?.has(sessionId))
+        return { writes: NO_WRITES, outcomes: events.map((): FoldOutcome => 'erased') };
       try {
         return await planSession(store, events, loaded, now, logger);
       } catch (error) {

@@ -42,11 +42,15 @@ export function eventOf(record: Pick<SQSRecord, 'messageId' | 'body'>): CallEven
   return parsed.data;
 }
 
-const countOf: Record<FoldOutcome, 'EventsFolded' | 'EventsDuplicate' | 'SessionsRefolded'> = {
+const countOf: Record<
+  FoldOutcome,
+  'EventsFolded' | 'EventsDuplicate' | 'SessionsRefolded' | 'EventsOfErasedSessions'
+> = {
   applied: 'EventsFolded',
   'history-expired': 'EventsFolded',
   duplicate: 'EventsDuplicate',
   refolded: 'SessionsRefolded',
+  erased: 'EventsOfErasedSessions',
 };
 
 export async function foldRecords(

@@ -19,6 +19,8 @@ import {
   type IndexView,
   indexItem,
   itemKind,
+  numberItem,
+  numbersOf,
   SessionView,
 } from '../../shared/call-state';
 import { CallEvent } from '../../shared/events';
@@ -75,6 +77,8 @@ export interface Loaded {
   readonly sessions: ReadonlyMap<string, StoredSession>;
   /** By legRef. */
   readonly legs: ReadonlyMap<string, StoredLeg>;
+  /** Sessions of the batch that were erased (they have a tombstone): their events are dropped. */
+  readonly erased?: ReadonlySet<string>;
 }
 
 export interface Partition {
@@ -149,12 +153,15 @@ export class CallStateStore implements StateStore {
     for (const event of events) {
       keys.set(`E|${eventRef(event)}`, callKeys.event(event.sessionId, event.legId, event.eventId));
       keys.set(`S|${event.sessionId}`, callKeys.session(event.sessionId));
+      // Read in the same request as the session: an erased session costs the fold nothing more to skip.
+      keys.set(`X|${event.sessionId}`, callKeys.erased(event.sessionId));
       if (event.legId)
         keys.set(`L|${legRef(event.sessionId, event.legId)}`, callKeys.leg(event.sessionId, event.legId));
     }
     const stored = new Map<string, CallEvent>();
     const sessions = new Map<string, StoredSession>();
     const legs = new Map<string, StoredLeg>();
+    const erased = new Set<string>();
     const all = [...keys.values()];
     for (let i = 0; i < all.length; i += MAX_GET) {
       let pending: Record<string, unknown>[] = all.slice(i, i + MAX_GET);
@@ -174,6 +181,8 @@ export class CallStateStore implements StateStore {
           } else if (item.kind === itemKind.leg && typeof item.sessionId === 'string') {
             const leg = legFromItem(item);
             legs.set(legRef(item.sessionId, leg.fold.legId), leg);
+          } else if (item.kind === itemKind.erased && typeof item.sessionId === 'string') {
+            erased.add(item.sessionId);
           }
         }
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -183,7 +192,7 @@ export class CallStateStore implements StateStore {
         }
       }
     }
-    return { stored, sessions, legs };
+    return { stored, sessions, legs, erased };
   }
 
   private async queryAll(
@@ -298,7 +307,17 @@ export class CallStateStore implements StateStore {
       }),
       (writes.staleLegs ?? []).map(({ sessionId, legId }) => callKeys.leg(sessionId, legId)),
     );
-    await this.putAll(writes.events.map((event) => eventItem(event, this.retention.historyTtlDays)));
+    // Each number an event names gets its session a number item (for erasure by number), with the
+    // history: only events that name numbers write one (a call's start and its legs' creation, mostly).
+    const numbers = new Map<string, Record<string, unknown>>();
+    for (const event of writes.events) {
+      for (const e164 of numbersOf(event))
+        numbers.set(`${event.sessionId}|${e164}`, numberItem(event, e164, expiresAt));
+    }
+    await this.putAll([
+      ...writes.events.map((event) => eventItem(event, this.retention.historyTtlDays)),
+      ...numbers.values(),
+    ]);
   }
 
   private putAll(items: readonly Record<string, unknown>[]): Promise<void> {

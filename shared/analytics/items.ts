@@ -19,7 +19,8 @@ export type Attribute =
 
 export type Attributes = Readonly<Record<string, Attribute>>;
 
-export type ItemKind = (typeof itemKind)[keyof typeof itemKind];
+/** The kinds analysts get: a session's number items and an erased session's tombstone are never exported. */
+export type ItemKind = Exclude<(typeof itemKind)[keyof typeof itemKind], 'number' | 'erased'>;
 
 const keys = { PK: z.string(), SK: z.string() };
 

@@ -183,6 +183,28 @@ describe('a tenant sees only its own', () => {
     expect(reply.status).toBe(401);
   });
 
+  it('erases only its own calls: another tenant’s is "no such call", by id and by number', async () => {
+    const acmeCall = `/v1/calls/${connection.acme.sessionId}`;
+    const globexCall = `/v1/calls/${connection.globex.sessionId}`;
+
+    const byTheirId = await as('globex', 'DELETE', acmeCall);
+    const byNumber = await as('globex', 'POST', '/v1/erasures', { phoneNumber: '+6591178965' });
+    const namingAcme = await as('globex', 'POST', '/v1/erasures', {
+      phoneNumber: '+6591178965',
+      tenantId: 'acme',
+    });
+
+    expect(byTheirId.status).toBe(404);
+    // Globex's own call has the number: it erases that one, and Acme's is untouched.
+    expect(byNumber.status, byNumber.text).toBe(200);
+    expect(byNumber.json).toMatchObject({ tenantId: 'globex', sessionIds: [connection.globex.sessionId] });
+    expect(namingAcme.status).toBe(400);
+    expect((await as('operator', 'GET', globexCall)).status).toBe(404);
+    expect((await as('acme', 'GET', acmeCall)).status).toBe(200);
+    expect((await as('acme', 'DELETE', acmeCall)).status).toBe(204);
+    expect((await as('operator', 'GET', acmeCall)).status).toBe(404);
+  });
+
   it('deletes its own connection, whose webhooks then answer 404', async () => {
     expect((await as('acme', 'DELETE', `/v1/connections/${connection.acme.id}`)).status).toBe(204);
     expect((await as('operator', 'GET', `/v1/connections/${connection.acme.id}`)).status).toBe(404);

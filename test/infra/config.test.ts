@@ -42,6 +42,11 @@ describe('stack configuration', () => {
       /publicBaseUrl/,
     ],
     [
+      'an archive kept as long as erased sessions keep their tombstone',
+      { ...valid, archiveRetentionDays: 400, sessionRetentionDays: 400 },
+      /must be shorter than sessionRetentionDays[\s\S]*at archiveRetentionDays/,
+    ],
+    [
       'a decider that is not a Lambda function',
       { ...valid, deciderFunctionArns: ['arn:aws:sns:eu-west-1:123456789012:topic'] },
       /deciderFunctionArns/,

@@ -104,6 +104,7 @@ describe('HTTP API', () => {
     const managementFunctions = {
       connections: stack.connectionsFunction,
       calls: stack.callsFunction,
+      erasure: stack.erasureFunction,
       callControl: stack.callControlFunction,
     };
     const expected: Record<string, { authorization: string; function: string }> = {};
@@ -624,6 +625,42 @@ describe('IAM', () => {
       ).toBe(true);
     }
     expect(queried.some((r) => r.includes('/index/openSessions'))).toBe(false);
+  });
+
+  it('gives erasure the reads and deletes it sends on the calls and requests tables, the number index only, and nothing else', () => {
+    // Act
+    const statements = roleStatements(template, roleOf(stack.erasureFunction));
+    const queried = statements
+      .filter((s) => s.actions.includes('dynamodb:Query'))
+      .flatMap((s) => s.resources)
+      .filter((r) => r.includes('/index/'));
+
+    // Assess
+    expect(new Set(onTable(stack.erasureFunction, callsTableId))).toEqual(
+      new Set(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']),
+    );
+    expect(onTable(stack.erasureFunction, logicalIdOf(stack.requestsTable))).toEqual([
+      'dynamodb:BatchWriteItem',
+    ]);
+    expect(onTable(stack.erasureFunction, connectionsTableId)).toEqual([]);
+    expect(queried).toHaveLength(1);
+    expect(queried[0]).toContain('/index/byTenantNumber');
+    expect(new Set(statements.flatMap((s) => s.actions))).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+        // The requests table has a key of its own: erasure's deletes go through it, via DynamoDB only.
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+      ]),
+    );
   });
 
   it('gives the state fold single-item reads and writes on the calls table (no transactions), and nothing else', () => {

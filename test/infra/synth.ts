@@ -66,6 +66,7 @@ export function functionsOf(stack: CallhooksStack): ReadonlyArray<readonly [stri
     ...[...stack.vendorFunctions].map(([vendorId, fn]) => [`vendor ${vendorId}`, fn] as const),
     ['connections', stack.connectionsFunction],
     ['calls', stack.callsFunction],
+    ['erasure', stack.erasureFunction],
     ['call control', stack.callControlFunction],
     ['state router', stack.stateRouterFunction],
     ['state', stack.stateFunction],
