@@ -88,6 +88,8 @@ export interface LocalEventBusOptions {
 export interface PutEventsOptions {
   /** Refuses an otherwise valid entry as InternalFailure (fault injection). */
   readonly refuse?: (entry: PutEventsRequestEntry) => boolean;
+  /** Told of each entry the bus took (the local runtime names a webhook's session from its events). */
+  readonly accepted?: (entry: PutEventsRequestEntry) => void;
 }
 
 export interface HttpResponse {
@@ -326,6 +328,7 @@ export class LocalEventBus {
           ErrorMessage: 'The event could not be delivered to its targets.',
         };
       }
+      if (entry) options.accepted?.(entry);
       return { EventId: outcome.envelope.id };
     });
     const failed = results.filter((result) => 'ErrorCode' in result).length;

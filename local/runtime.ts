@@ -24,7 +24,7 @@ import { functionEnv } from '../shared/config';
 import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
-import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
+import { type ManagementFunction, managementRoutes, REQUEST_ID_HEADER, routeKey } from '../shared/routes';
 import {
   callsTable,
   connectionsTable,
@@ -91,6 +91,8 @@ export interface RuntimeOptions {
   readonly tablePrefix?: string;
   /** The bearer token of the management API; a random one when absent. */
   readonly apiToken?: string | undefined;
+  /** Where the token comes from, for a 401 whose token does not match (e.g. `.local/api-token`). */
+  readonly tokenSource?: string;
   readonly historyTtlDays?: number;
   /** How long webhooks' raw requests are kept (30 days when absent). */
   readonly rawRequestRetentionDays?: number;
@@ -158,6 +160,8 @@ interface Target {
   readonly timeoutSeconds: number;
   readonly auth: 'bearer' | 'none';
   readonly invoke: HttpLambda;
+  /** The vendor whose webhooks the target answers. */
+  readonly vendor?: VendorMeta['id'];
 }
 
 /** Every webhook route of every vendor of the list, as the CDK stack creates them, to its vendor's target. */
@@ -172,13 +176,19 @@ export async function vendorRoutes<T>(
   return routes;
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
+/** Whether the request bears the API token: `missing` and `mismatch` are told apart in the 401. */
+function bearerOf(header: string | undefined, token: string): 'ok' | 'missing' | 'mismatch' {
   const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
-  if (!presented) return false;
+  if (!presented) return 'missing';
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && timingSafeEqual(a, b) ? 'ok' : 'mismatch';
 }
+
+/** The session a call event names, read from a PutEvents entry (anything else: none). */
+const SessionOfEvent = z.object({ requestId: z.string(), sessionId: z.string() });
+/** Webhooks answered but not yet logged hold their session here; a bound keeps a stray id from piling up. */
+const SESSIONS_HELD = 1_000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -219,9 +229,32 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
   const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
-  const dynamo = options.dynamoEndpoint
-    ? attachDynamo(options.dynamoEndpoint)
-    : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
+  // The server listens first, before Java is started: a port in use fails at once, and the handlers need
+  // its port for the bus and the queues. It answers 503 until tables, queues and handlers are ready, so
+  // /health turns 200 only when everything is.
+  let ready = false;
+  const server = createServer((_req, res) => {
+    if (ready) return;
+    sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  let dynamo: LocalDynamo;
+  try {
+    dynamo = options.dynamoEndpoint
+      ? attachDynamo(options.dynamoEndpoint)
+      : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
+  } catch (error) {
+    await closeServer();
+    throw error;
+  }
   let faults: Faults = options.faults ?? NO_FAULTS;
   let proxy: DynamoProxy | undefined;
   const consumers: Consumer[] = [];
@@ -236,17 +269,6 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       new CapacityMeter(undefined, options.capacity),
     );
 
-    // The server listens first (the handlers need its port for the bus and the queues) and answers 503
-    // until tables, queues and handlers are ready, so /health turns 200 only when everything is.
-    let ready = false;
-    const server = createServer((_req, res) => {
-      if (ready) return;
-      sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const url = `http://${host}:${port}`;
@@ -425,6 +447,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
           timeoutSeconds: vendor.timeoutSeconds,
           auth: 'none',
           invoke,
+          vendor: vendor.id,
         };
       })),
     );
@@ -459,18 +482,37 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       });
     });
 
-    const unauthorised = (res: ServerResponse) =>
+    /** 401, saying whether no token came or one that is not this runtime's. */
+    const authorised = (req: IncomingMessage, res: ServerResponse): boolean => {
+      const bearer = bearerOf(req.headers.authorization, apiToken);
+      if (bearer === 'ok') return true;
+      const message =
+        bearer === 'missing'
+          ? 'Authorization: Bearer <API token> is required: the token npm start printed, or CALLHOOKS_API_TOKEN.'
+          : options.tokenSource
+            ? `The bearer token does not match this runtime's API token (${options.tokenSource}).`
+            : "The bearer token does not match this runtime's API token.";
       sendJson(
         res,
         401,
-        {
-          error: {
-            code: 'unauthenticated',
-            message: 'Authorization: Bearer <CALLHOOKS_API_TOKEN> is required.',
-          },
-        },
-        { 'www-authenticate': 'Bearer' },
+        { error: { code: bearer === 'missing' ? 'unauthenticated' : 'token_mismatch', message } },
+        { 'www-authenticate': bearer === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"' },
       );
+      return false;
+    };
+
+    // The session each webhook's events name, by its request id, for the webhook's log line.
+    const sessionsByRequest = new Map<string, string>();
+    const noteSession = (entry: PutEventsRequestEntry) => {
+      if (entry.DetailType !== callEventContract.detailType || typeof entry.Detail !== 'string') return;
+      const event = SessionOfEvent.safeParse(jsonOf(Buffer.from(entry.Detail)));
+      if (!event.success) return;
+      sessionsByRequest.set(event.data.requestId, event.data.sessionId);
+      if (sessionsByRequest.size > SESSIONS_HELD) {
+        const oldest = sessionsByRequest.keys().next();
+        if (!oldest.done) sessionsByRequest.delete(oldest.value);
+      }
+    };
 
     async function putEvents(body: Buffer, req: IncomingMessage, res: ServerResponse) {
       const headers = {
@@ -479,6 +521,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       };
       const late = faults.putEventsTimeoutRate > 0 && Math.random() < faults.putEventsTimeoutRate;
       const reply = bus.handlePutEventsHttp(body.toString('utf8'), headers, {
+        accepted: noteSession,
         refuse: (entry: PutEventsRequestEntry) =>
           faults.putEventsPartialRate > 0 &&
           entry.Source !== undefined &&
@@ -530,7 +573,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         return;
       }
       if (path.startsWith('/__local/')) {
-        if (!bearerMatches(req.headers.authorization, apiToken)) return unauthorised(res);
+        if (!authorised(req, res)) return;
         if (method === 'GET' && path === '/__local/metrics') {
           sendJson(res, 200, {
             metrics: Object.fromEntries(localMetricCounts()),
@@ -643,8 +686,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       }
       const target = match.route.target;
       // On AWS the IAM authorizer answers 403 before the function runs; locally a bearer token stands in.
-      if (target.auth === 'bearer' && !bearerMatches(req.headers.authorization, apiToken))
-        return unauthorised(res);
+      if (target.auth === 'bearer' && !authorised(req, res)) return;
       const key = routeKey(match.route);
       const event = toApiGatewayEvent(
         {
@@ -671,13 +713,25 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       const reply = fromResult(result);
       res.writeHead(reply.status, reply.headers);
       res.end(reply.body);
+      const ms = Date.now() - started;
+      if (!target.vendor) {
+        log({ level: 'DEBUG', message: 'request', method, route: key, status: reply.status, ms });
+        return;
+      }
+      const requestId = reply.headers[REQUEST_ID_HEADER];
+      const sessionId = requestId === undefined ? undefined : sessionsByRequest.get(requestId);
+      if (requestId !== undefined) sessionsByRequest.delete(requestId);
       log({
-        level: 'DEBUG',
-        message: 'request',
-        method,
+        level: 'INFO',
+        message: 'webhook',
+        time: new Date(started).toISOString(),
+        vendor: target.vendor,
         route: key,
         status: reply.status,
-        ms: Date.now() - started,
+        ms,
+        connectionId: match.pathParameters.connectionId,
+        sessionId,
+        requestId,
       });
     }
 
@@ -729,10 +783,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         bus.close();
         for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
           queue.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer();
         await runtimeProxy.close();
         await dynamo.stop();
       },
@@ -741,6 +792,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     await proxy?.close();
     await dynamo.stop();
+    await closeServer();
     throw error;
   }
 }
