@@ -238,6 +238,7 @@ export class LocalEventBus {
       fifo: false,
       dir: this.dir,
       visibilityTimeoutMs: 30_000,
+      log: this.log,
     });
     const queue = DurableQueue.open({
       name: `rule-${safe}`,
@@ -246,6 +247,7 @@ export class LocalEventBus {
       visibilityTimeoutMs: 15 * 60_000,
       maxReceiveCount: retry.maxAttempts,
       deadLetter,
+      log: this.log,
     });
     const target = rule.target;
     const base = { bus: this.name, rule: rule.name };
@@ -286,6 +288,7 @@ export class LocalEventBus {
         concurrency: rule.concurrency ?? DEFAULT_CONCURRENCY,
         pollIntervalMs: 20,
         retryDelayMs: (receiveCount) => retry.baseDelayMs * 2 ** Math.max(0, receiveCount - 1),
+        log: this.log,
       },
     );
     this.functions.push({ rule: rule.name, queue, deadLetter, consumer });

@@ -62,6 +62,15 @@ export function shown(line: Record<string, unknown>, minimum: string): boolean {
   return rank(levelOf(line)) >= Math.min(rank(minimum.toUpperCase()), rank('WARN'));
 }
 
+/**
+ * The runtime's own lines (server, bus, queues, sweeper): each webhook at INFO, warnings and errors always,
+ * and their other INFO lines (a duplicate send ignored, a queue restored) only at DEBUG.
+ */
+export function shownFromRuntime(line: Record<string, unknown>, minimum: string): boolean {
+  if (line.message === 'webhook') return shown(line, minimum);
+  return shown(line, minimum.toUpperCase() === 'DEBUG' ? 'DEBUG' : 'WARN');
+}
+
 const clock = (iso: string | undefined) => {
   const date = iso ? new Date(iso) : new Date();
   return (Number.isNaN(date.getTime()) ? new Date() : date).toISOString().slice(11, 23);

@@ -16,7 +16,15 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb';
 import { FaultSpecError, hasFaults, parseFaults } from './faults';
-import { handlerLogOf, type LogFormat, LogFormatError, logFormatOf, shown, textLine } from './log-format';
+import {
+  handlerLogOf,
+  type LogFormat,
+  LogFormatError,
+  logFormatOf,
+  shown,
+  shownFromRuntime,
+  textLine,
+} from './log-format';
 import { startLocalRuntime } from './runtime';
 import { LOCAL_DATA_DIR, RUNTIME_FILE, type RuntimeFile } from './runtime-file';
 
@@ -124,7 +132,7 @@ async function main() {
         : `printed by npm start, kept in ${shownDir}/api-token`,
       faults,
       log: (line) => {
-        if (!shown(line, minimum)) return;
+        if (!shownFromRuntime(line, minimum)) return;
         console.error(format === 'json' ? JSON.stringify(line) : textLine(line));
       },
     });
