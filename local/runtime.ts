@@ -330,7 +330,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
 
-    const bus = new LocalEventBus({ name: 'callhooks', region: LOCAL_REGION, logger: log });
+    const bus = new LocalEventBus({
+      name: 'callhooks',
+      region: LOCAL_REGION,
+      logger: (line) => log({ component: 'bus', ...line }),
+    });
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
     bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
 
