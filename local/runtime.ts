@@ -712,6 +712,18 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       ]);
       if (result === 'timeout' || typeof result !== 'object' || result === null) {
         sendJson(res, 503, { message: 'Service Unavailable' });
+        if (target.vendor)
+          log({
+            level: 'WARN',
+            message: 'webhook',
+            time: new Date(started).toISOString(),
+            vendor: target.vendor,
+            route: key,
+            status: 503,
+            ms: Date.now() - started,
+            connectionId: match.pathParameters.connectionId,
+            why: result === 'timeout' ? `the function timed out (${target.timeoutSeconds} s)` : 'no answer',
+          });
         return;
       }
       const reply = fromResult(result);

@@ -106,14 +106,17 @@ describe('the local runtime in process', () => {
   });
 
   it('logs one line per webhook: time, vendor, route, status, ms, connection and session', async () => {
-    // Prepare
-    const connection = await runtime.createConnection(fixtureJson('8x8', 'connection.json'));
+    // Prepare: a status webhook, with time to spare on a busy machine (a live answer could be the fallback).
+    const connection = await runtime.createConnection({
+      ...z.record(z.string(), z.unknown()).parse(fixtureJson('8x8', 'connection.json')),
+      answerDeadlineMs: 10_000,
+    });
 
     // Act
     const answer = await runtime.request(connection.webhookUrls.webhook ?? '', {
       method: 'POST',
       headers: { authorization: EIGHT_BY_EIGHT_AUTH, 'content-type': 'application/json' },
-      body: fixtureText('8x8', 'vca-number-masking.json'),
+      body: fixtureText('8x8', 'vcs-call-received.json'),
     });
     await runtime.settle();
 
@@ -121,7 +124,7 @@ describe('the local runtime in process', () => {
     expect(answer.status).toBe(200);
     const call = await runtime.api(
       'GET',
-      `/v1/calls?connectionId=${connection.id}&vendorSessionId=a1d6a5e2-efec-11e9-b999-efc71013a78f`,
+      `/v1/calls?connectionId=${connection.id}&vendorSessionId=e1ff6a15-eae8-11f0-baa6-c147150ab00e`,
     );
     const sessionId = Found.parse(call.json).items[0]?.sessionId;
     expect(sessionId).toMatch(/^cs_/);
