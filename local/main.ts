@@ -52,6 +52,7 @@ function keptToken(): string {
   writePrivate(tokenFile, `${token}\n`);
   return token;
 }
+
 /** What the person can fix before anything starts: printed as one line, exit code 1. */
 class StartError extends Error {}
 
