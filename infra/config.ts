@@ -2,6 +2,8 @@
  * The stack configuration: the `callhooks` context of cdk.json (or `-c callhooks=...`), validated once when
  * the app starts so a wrong value fails synth with a message naming it, never a silent default.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -132,25 +134,59 @@ export function parseStackConfig(raw: unknown): StackConfig {
 }
 
 /**
- * Reads and validates the configuration from the construct tree's context. What it leaves out takes the
- * default, so `-c callhooks='{"removalPolicy":"destroy"}'` changes that one setting and nothing else.
+ * Reads and validates the configuration from the construct tree's context. `-c callhooks='{…}'` on the
+ * command line arrives as JSON text and replaces cdk.json's `callhooks` object as a whole (the CDK CLI sets
+ * a context key, it does not merge one): it is merged here over cdk.json's (`base`), object by object, and
+ * what neither gives takes the schema's default. So `-c callhooks='{"removalPolicy":"destroy"}'` changes
+ * that one setting and nothing else.
  */
-export function loadStackConfig(scope: Construct): StackConfig {
+export function loadStackConfig(scope: Construct, base: unknown = cdkJsonConfig()): StackConfig {
   const raw: unknown = scope.node.tryGetContext(CONFIG_CONTEXT_KEY);
   if (raw === undefined) {
     throw new Error(
       `Missing "${CONFIG_CONTEXT_KEY}" context: set it in cdk.json (see the repository's cdk.json).`,
     );
   }
-  // `-c callhooks='{...}'` on the command line arrives as a string.
-  return parseStackConfig(typeof raw === 'string' ? parseJson(raw) : raw);
+  if (typeof raw !== 'string') return parseStackConfig(raw);
+  const given = parseJson(raw);
+  return parseStackConfig(isPlainObject(base) ? mergeSettings(base, given) : given);
 }
 
-function parseJson(text: string): unknown {
+/** The `callhooks` object of the repository's cdk.json, or undefined when there is none to read. */
+export function cdkJsonConfig(path = fileURLToPath(new URL('../cdk.json', import.meta.url))): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const context: unknown = parseJson(text, path);
+  if (!isPlainObject(context) || !isPlainObject(context.context)) return undefined;
+  return context.context[CONFIG_CONTEXT_KEY];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `given` over `base`: nested objects (analytics) merged key by key; anything else (lists too) replaced. */
+export function mergeSettings(base: Record<string, unknown>, given: unknown): unknown {
+  if (!isPlainObject(given)) return given;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(given)) {
+    const below = merged[key];
+    merged[key] = isPlainObject(below) && isPlainObject(value) ? mergeSettings(below, value) : value;
+  }
+  return merged;
+}
+
+function parseJson(text: string, from?: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new Error(`Invalid "${CONFIG_CONTEXT_KEY}" context: not a JSON object: ${text}`);
+    throw new Error(
+      from ? `${from} is not JSON` : `Invalid "${CONFIG_CONTEXT_KEY}" context: not a JSON object: ${text}`,
+    );
   }
 }
 

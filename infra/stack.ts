@@ -48,6 +48,7 @@ import {
 import { Alarms } from './alarms';
 import { Analytics } from './analytics';
 import { logRetentionOf, removalPolicyOf, type StackConfig } from './config';
+import { Dashboard } from './dashboard';
 import {
   bindCallerRules,
   bindCallsTable,
@@ -126,6 +127,7 @@ export class CallhooksStack extends Stack {
   readonly sweeperFunction: CallhooksFunction;
   readonly renormaliseFunction: CallhooksFunction;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
   readonly analytics: Analytics;
   /** By vendor id. */
   readonly vendorFunctions: ReadonlyMap<VendorId, CallhooksFunction>;
@@ -257,7 +259,7 @@ export class CallhooksStack extends Stack {
 
     // The contract's pattern, as is: CDK only spells `detail-type` as `detailType` (the tests compare the result).
     const { source, 'detail-type': detailType, detail } = callEventContract.pattern;
-    new events.Rule(this, 'StateRule', {
+    const stateRule = new events.Rule(this, 'StateRule', {
       eventBus: this.eventBus,
       description: 'Every canonical call event, to the state fold (by way of its inbox and router)',
       eventPattern: { source: [...source], detailType: [...detailType], detail },
@@ -271,7 +273,7 @@ export class CallhooksStack extends Stack {
     });
 
     // Raw requests ride the bus beside their events; this rule takes them to their table.
-    new events.Rule(this, 'RequestsRule', {
+    const requestsRule = new events.Rule(this, 'RequestsRule', {
       eventBus: this.eventBus,
       description: 'Every kept raw request, to the requests table',
       eventPattern: {
@@ -545,6 +547,36 @@ export class CallhooksStack extends Stack {
       vendors: vendorList.map((vendor) => vendor.meta.id),
     });
 
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      vendors: vendorList.map(({ meta }) => ({
+        id: meta.id,
+        answersCalls: meta.routes.some((route) => route.answersCall),
+        answerDeadlineMs: meta.answerDeadlineMs,
+      })),
+      api: this.api,
+      eventBus: this.eventBus,
+      rules: { state: stateRule, requests: requestsRule },
+      deadLetterQueues: this.deadLetterQueues,
+      functions: {
+        ...Object.fromEntries([...this.vendorFunctions].map(([vendor, fn]) => [vendor, fn])),
+        'state router': this.stateRouterFunction,
+        state: this.stateFunction,
+        'outbox drain': this.outboxFunction,
+        'keep requests': this.requestsFunction,
+        sweeper: this.sweeperFunction,
+        connections: this.connectionsFunction,
+        calls: this.callsFunction,
+        'call control': this.callControlFunction,
+      },
+      tables: {
+        calls: this.callsTable,
+        connections: this.connectionsTable,
+        scratch: this.scratchTable,
+        requests: this.requestsTable,
+        control: this.controlTable,
+      },
+    });
+
     // --- Outputs -------------------------------------------------------------------------------------------
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
@@ -558,6 +590,10 @@ export class CallhooksStack extends Stack {
         'aws lambda invoke --function-name <this> --payload \'{"connectionId":…,"from":…,"to":…}\'',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch → Dashboards → <this>',
+    });
     new CfnOutput(this, 'AnalyticsBucketName', { value: this.analytics.bucket.bucketName });
     new CfnOutput(this, 'AnalyticsDatabase', { value: this.analytics.databaseName });
     new CfnOutput(this, 'AnalyticsWorkGroup', {

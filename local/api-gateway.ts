@@ -85,6 +85,9 @@ export function toApiGatewayEvent(
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   headers['x-forwarded-proto'] ??= 'http';
+  // Behind a tunnel or proxy (ngrok, cloudflared), the host vendors call is the forwarded one: URLs handed
+  // back and the URL MessageBird signs are built on it, as on AWS on the API's own domain.
+  const host = headers['x-forwarded-host']?.split(',')[0]?.trim() || headers.host || '127.0.0.1';
   const rawQueryString = url.search.startsWith('?') ? url.search.slice(1) : url.search;
   const queryStringParameters: Record<string, string> = {};
   for (const part of rawQueryString.split('&')) {
@@ -115,8 +118,8 @@ export function toApiGatewayEvent(
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      domainName: headers.host ?? '127.0.0.1',
-      domainPrefix: (headers.host ?? '127').split('.')[0] ?? 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? 'local',
       http: {
         method: request.method,
         path: url.pathname,

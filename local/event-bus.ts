@@ -88,6 +88,8 @@ export interface LocalEventBusOptions {
 export interface PutEventsOptions {
   /** Refuses an otherwise valid entry as InternalFailure (fault injection). */
   readonly refuse?: (entry: PutEventsRequestEntry) => boolean;
+  /** Told of each entry the bus took (the local runtime names a webhook's session from its events). */
+  readonly accepted?: (entry: PutEventsRequestEntry) => void;
 }
 
 export interface HttpResponse {
@@ -236,6 +238,7 @@ export class LocalEventBus {
       fifo: false,
       dir: this.dir,
       visibilityTimeoutMs: 30_000,
+      log: this.log,
     });
     const queue = DurableQueue.open({
       name: `rule-${safe}`,
@@ -244,6 +247,7 @@ export class LocalEventBus {
       visibilityTimeoutMs: 15 * 60_000,
       maxReceiveCount: retry.maxAttempts,
       deadLetter,
+      log: this.log,
     });
     const target = rule.target;
     const base = { bus: this.name, rule: rule.name };
@@ -284,6 +288,7 @@ export class LocalEventBus {
         concurrency: rule.concurrency ?? DEFAULT_CONCURRENCY,
         pollIntervalMs: 20,
         retryDelayMs: (receiveCount) => retry.baseDelayMs * 2 ** Math.max(0, receiveCount - 1),
+        log: this.log,
       },
     );
     this.functions.push({ rule: rule.name, queue, deadLetter, consumer });
@@ -326,6 +331,7 @@ export class LocalEventBus {
           ErrorMessage: 'The event could not be delivered to its targets.',
         };
       }
+      if (entry) options.accepted?.(entry);
       return { EventId: outcome.envelope.id };
     });
     const failed = results.filter((result) => 'ErrorCode' in result).length;

@@ -28,7 +28,7 @@ import { callEventContract } from '../shared/events';
 import { localMetricCounts } from '../shared/metrics';
 import { RequestStore, rawRequestContract } from '../shared/raw-requests';
 import { maskLogLine } from '../shared/redaction';
-import { type ManagementFunction, managementRoutes, routeKey } from '../shared/routes';
+import { type ManagementFunction, managementRoutes, REQUEST_ID_HEADER, routeKey } from '../shared/routes';
 import { LocalKeyRing } from '../shared/sealing';
 import {
   callsTable,
@@ -103,6 +103,8 @@ export interface RuntimeOptions {
   readonly apiToken?: string | undefined;
   /** Tenants' bearer tokens, by tenant id: each sees only its own tenant (CALLHOOKS_API_TOKENS). */
   readonly apiTokens?: Readonly<Record<string, string>> | undefined;
+  /** Where the token comes from, for a 401 whose token does not match (e.g. `.local/api-token`). */
+  readonly tokenSource?: string;
   readonly historyTtlDays?: number;
   /** How long webhooks' raw requests are kept (30 days when absent). */
   readonly rawRequestRetentionDays?: number;
@@ -188,6 +190,8 @@ interface Target {
   readonly timeoutSeconds: number;
   readonly auth: 'bearer' | 'none';
   readonly invoke: HttpLambda;
+  /** The vendor whose webhooks the target answers. */
+  readonly vendor?: VendorMeta['id'];
 }
 
 /** Every webhook route of every vendor of the list, as the CDK stack creates them, to its vendor's target. */
@@ -202,18 +206,20 @@ export async function vendorRoutes<T>(
   return routes;
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
-  return sameToken(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim(), token);
-}
-
 /** The wildcard addresses: the handlers then reach the server on loopback. */
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '']);
 
-function sameToken(presented: string | undefined, token: string): boolean {
-  if (!presented) return false;
+function bearerMatches(header: string | undefined, token: string): boolean {
+  return bearerOf(header, token) === 'ok';
+}
+
+/** Whether the request bears the API token: `missing` and `mismatch` are told apart in the 401. */
+function bearerOf(header: string | undefined, token: string): 'ok' | 'missing' | 'mismatch' {
+  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
+  if (!presented) return 'missing';
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && timingSafeEqual(a, b) ? 'ok' : 'mismatch';
 }
 
 /**
@@ -257,6 +263,11 @@ export function parseTenantTokens(value: string | undefined): Record<string, str
   }
   return tokens;
 }
+
+/** The session a call event names, read from a PutEvents entry (anything else: none). */
+const SessionOfEvent = z.object({ requestId: z.string(), sessionId: z.string() });
+/** Webhooks answered but not yet logged hold their session here; a bound keeps a stray id from piling up. */
+const SESSIONS_HELD = 1_000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -306,9 +317,32 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tableNameOf = (table: TableDefinition) => `${tablePrefix}-${table.id}`;
   const rawRequestRetentionDays = options.rawRequestRetentionDays ?? RAW_REQUEST_RETENTION_DAYS;
-  const dynamo = options.dynamoEndpoint
-    ? attachDynamo(options.dynamoEndpoint)
-    : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
+  // The server listens first, before Java is started: a port in use fails at once, and the handlers need
+  // its port for the bus and the queues. It answers 503 until tables, queues and handlers are ready, so
+  // /health turns 200 only when everything is.
+  let ready = false;
+  const server = createServer((_req, res) => {
+    if (ready) return;
+    sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  let dynamo: LocalDynamo;
+  try {
+    dynamo = options.dynamoEndpoint
+      ? attachDynamo(options.dynamoEndpoint)
+      : await startDynamo({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined });
+  } catch (error) {
+    await closeServer();
+    throw error;
+  }
   let faults: Faults = options.faults ?? NO_FAULTS;
   let proxy: DynamoProxy | undefined;
   const consumers: Consumer[] = [];
@@ -323,17 +357,6 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       new CapacityMeter(undefined, options.capacity),
     );
 
-    // The server listens first (the handlers need its port for the bus and the queues) and answers 503
-    // until tables, queues and handlers are ready, so /health turns 200 only when everything is.
-    let ready = false;
-    const server = createServer((_req, res) => {
-      if (ready) return;
-      sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const url = `http://${ANY_ADDRESS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -406,7 +429,11 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
 
-    const bus = new LocalEventBus({ name: 'callhooks', region: LOCAL_REGION, logger: log });
+    const bus = new LocalEventBus({
+      name: 'callhooks',
+      region: LOCAL_REGION,
+      logger: (line) => log({ component: 'bus', ...line }),
+    });
     bus.addRule({ name: 'fold-call-events', pattern: callEventContract.pattern, queue: queues.stateInbox });
     bus.addRule({ name: 'keep-raw-requests', pattern: rawRequestContract.pattern, queue: queues.requests });
     // Loaded as the handlers are, after the environment is set: it reads the vendors' adapters.
@@ -548,6 +575,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
           timeoutSeconds: vendor.timeoutSeconds,
           auth: 'none',
           invoke,
+          vendor: vendor.id,
         };
       })),
     );
@@ -582,18 +610,40 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       });
     });
 
-    const unauthorised = (res: ServerResponse) =>
+    /** 401, saying whether no token came or one that is not one of this runtime's. */
+    const refuse = (req: IncomingMessage, res: ServerResponse): void => {
+      const missing = bearerOf(req.headers.authorization, apiToken) === 'missing';
+      const message = missing
+        ? 'Authorization: Bearer <API token> is required: the token npm start printed, or CALLHOOKS_API_TOKEN.'
+        : options.tokenSource
+          ? `The bearer token does not match this runtime's API token (${options.tokenSource}).`
+          : "The bearer token does not match this runtime's API token.";
       sendJson(
         res,
         401,
-        {
-          error: {
-            code: 'unauthenticated',
-            message: 'Authorization: Bearer <CALLHOOKS_API_TOKEN> is required.',
-          },
-        },
-        { 'www-authenticate': 'Bearer' },
+        { error: { code: missing ? 'unauthenticated' : 'token_mismatch', message } },
+        { 'www-authenticate': missing ? 'Bearer' : 'Bearer error="invalid_token"' },
       );
+    };
+    /** Whether the request bears the operator's token; a 401 when it does not. */
+    const authorised = (req: IncomingMessage, res: ServerResponse): boolean => {
+      if (bearerMatches(req.headers.authorization, apiToken)) return true;
+      refuse(req, res);
+      return false;
+    };
+
+    // The session each webhook's events name, by its request id, for the webhook's log line.
+    const sessionsByRequest = new Map<string, string>();
+    const noteSession = (entry: PutEventsRequestEntry) => {
+      if (entry.DetailType !== callEventContract.detailType || typeof entry.Detail !== 'string') return;
+      const event = SessionOfEvent.safeParse(jsonOf(Buffer.from(entry.Detail)));
+      if (!event.success) return;
+      sessionsByRequest.set(event.data.requestId, event.data.sessionId);
+      if (sessionsByRequest.size > SESSIONS_HELD) {
+        const oldest = sessionsByRequest.keys().next();
+        if (!oldest.done) sessionsByRequest.delete(oldest.value);
+      }
+    };
 
     async function putEvents(body: Buffer, req: IncomingMessage, res: ServerResponse) {
       const headers = {
@@ -602,6 +652,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       };
       const late = faults.putEventsTimeoutRate > 0 && Math.random() < faults.putEventsTimeoutRate;
       const reply = bus.handlePutEventsHttp(body.toString('utf8'), headers, {
+        accepted: noteSession,
         refuse: (entry: PutEventsRequestEntry) =>
           faults.putEventsPartialRate > 0 &&
           entry.Source !== undefined &&
@@ -619,7 +670,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     /** Whether a request to a /__local endpoint carries the operator's token, or the handlers' own. */
     const operatorOrHandler = (req: IncomingMessage) =>
       bearerMatches(req.headers.authorization, apiToken) ||
-      sameToken(req.headers[LOCAL_TOKEN_HEADER]?.toString(), localToken);
+      bearerOf(`Bearer ${req.headers[LOCAL_TOKEN_HEADER]?.toString() ?? ''}`, localToken) === 'ok';
 
     async function handle(req: IncomingMessage, res: ServerResponse) {
       const method = (req.method ?? 'GET').toUpperCase();
@@ -641,12 +692,12 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       if (inspector.serve(req, res, body)) return;
       // The SDK appends a slash to the endpoint's path.
       if (method === 'POST' && path.replace(/\/$/, '') === EVENTS_PATH) {
-        if (!operatorOrHandler(req)) return unauthorised(res);
+        if (!operatorOrHandler(req)) return refuse(req, res);
         await putEvents(body, req, res);
         return;
       }
       if (method === 'POST' && (path === SQS_PATH || path.startsWith(`${SQS_PATH}/`))) {
-        if (!operatorOrHandler(req)) return unauthorised(res);
+        if (!operatorOrHandler(req)) return refuse(req, res);
         const reply = await handleSqsHttp(
           (name) => byName.get(name),
           body.toString('utf8'),
@@ -661,7 +712,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         return;
       }
       if (path.startsWith('/__local/')) {
-        if (!bearerMatches(req.headers.authorization, apiToken)) return unauthorised(res);
+        if (!authorised(req, res)) return;
         if (method === 'GET' && path === '/__local/metrics') {
           sendJson(res, 200, {
             metrics: Object.fromEntries(localMetricCounts()),
@@ -783,7 +834,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
               ? authorizerFor(`Bearer ${apiToken}`, apiToken, tenantTokens)
               : undefined))
           : undefined;
-      if (target.auth === 'bearer' && !authorizer) return unauthorised(res);
+      if (target.auth === 'bearer' && !authorizer) return refuse(req, res);
       const key = routeKey(match.route);
       const event = toApiGatewayEvent(
         {
@@ -824,19 +875,43 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
       if (result === 'timeout' || typeof result !== 'object' || result === null) {
         sendJson(res, 503, { message: 'Service Unavailable' });
         exchange();
+        if (target.vendor)
+          log({
+            level: 'WARN',
+            message: 'webhook',
+            time: new Date(started).toISOString(),
+            vendor: target.vendor,
+            route: key,
+            status: 503,
+            ms: Date.now() - started,
+            connectionId: match.pathParameters.connectionId,
+            why: result === 'timeout' ? `the function timed out (${target.timeoutSeconds} s)` : 'no answer',
+          });
         return;
       }
       const reply = fromResult(result);
       res.writeHead(reply.status, reply.headers);
       res.end(reply.body);
       exchange(reply);
+      const ms = Date.now() - started;
+      if (!target.vendor) {
+        log({ level: 'DEBUG', message: 'request', method, route: key, status: reply.status, ms });
+        return;
+      }
+      const requestId = reply.headers[REQUEST_ID_HEADER];
+      const sessionId = requestId === undefined ? undefined : sessionsByRequest.get(requestId);
+      if (requestId !== undefined) sessionsByRequest.delete(requestId);
       log({
-        level: 'DEBUG',
-        message: 'request',
-        method,
+        level: 'INFO',
+        message: 'webhook',
+        time: new Date(started).toISOString(),
+        vendor: target.vendor,
         route: key,
         status: reply.status,
-        ms: Date.now() - started,
+        ms,
+        connectionId: match.pathParameters.connectionId,
+        sessionId,
+        requestId,
       });
     }
 
@@ -893,10 +968,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         bus.close();
         for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
           queue.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer();
         await runtimeProxy.close();
         await dynamo.stop();
       },
@@ -905,6 +977,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     await proxy?.close();
     await dynamo.stop();
+    await closeServer();
     throw error;
   }
 }

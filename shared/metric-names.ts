@@ -31,3 +31,7 @@ export const metricNames = [
   'SecretMatched',
 ] as const;
 export type MetricName = (typeof metricNames)[number];
+
+/** Durations in milliseconds: how long a webhook took to be accepted, and a live call's answer. */
+export const timingNames = ['LiveAnswerMs', 'AcceptMs'] as const;
+export type TimingName = (typeof timingNames)[number];

@@ -6,7 +6,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-import { METRICS_NAMESPACE, type MetricName } from './metric-names';
+import { METRICS_NAMESPACE, type MetricName, type TimingName } from './metric-names';
 
 export { METRICS_NAMESPACE, type MetricName };
 
@@ -31,7 +31,7 @@ export interface CallMetrics {
   /** A counter with extra dimensions (say, the reason of a rejection): its own EMF line. */
   countBy(name: MetricName, dimensions: Readonly<Record<string, string>>, value?: number): void;
   /** A duration in milliseconds under the function's own dimensions. */
-  timing(name: 'LiveAnswerMs' | 'AcceptMs', ms: number): void;
+  timing(name: TimingName, ms: number): void;
   /** Writes what this invocation counted (one EMF line); call it once per invocation. */
   publish(): void;
 }

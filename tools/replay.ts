@@ -5,21 +5,26 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import * as z from 'zod';
 import { vendorEntryOf } from '../functions/vendors/vendors';
+import { runningRuntime } from '../local/runtime-file';
 import type { VendorId } from '../shared/events';
 import { sessionIdFor } from '../shared/ids';
 import { hookUrl } from '../shared/routes';
 import { CommandError, commandLine, main, ms, targetOf, UsageError, vendorOf } from './cli';
 import { authenticatorFor, type Connection, createConnection, type VendorSecrets } from './traffic';
 import { callApi, send } from './traffic/http';
+import { type LocalTarget, waitIdle } from './traffic/local-control';
 import { type FixtureFile, replayItemOf } from './traffic/replay';
 
 const USAGE = `usage: npm run replay -- <vendor> <file or folder> [--target URL] [--token T]
          [--connection ID (--secret S | --signing-key K | --app-key K --app-secret S)]
 
   <vendor>        8x8, messagebird, huawei-odfs, ringcentral or focalscope
-  --target        the callhooks API (default $CALLHOOKS_TARGET or http://127.0.0.1:3000)
-  --token         the API token (default $CALLHOOKS_API_TOKEN); needed to create a connection
+  --target        the callhooks API (default $CALLHOOKS_TARGET, else the npm start running here,
+                  else http://127.0.0.1:3000)
+  --token         the API token (default $CALLHOOKS_API_TOKEN, else that of the npm start running
+                  here); needed to create a connection
   --connection    send to this connection instead of creating one; its secret is then needed:
     --secret        8x8's Authorization value, RingCentral's verification token, or FocalScope's URL
                     token (or its whole webhook URL)
@@ -94,6 +99,33 @@ function namedConnection(
   return { id, vendor, name: id, tenantId: '', webhookUrls, secrets: secretsFrom(vendor, values) };
 }
 
+/** Waits for the local runtime to fold what it took; false where there is none (a deployed stack). */
+async function settledLocally(target: LocalTarget): Promise<boolean> {
+  try {
+    return await waitIdle(target, 30_000);
+  } catch {
+    return false;
+  }
+}
+
+const Session = z.object({
+  status: z.string(),
+  disposition: z.string().optional(),
+  legs: z.array(z.object({ state: z.string(), disposition: z.string().optional() })),
+});
+
+/** `ended completed, legs ended/completed ended/completed`: the session as the read API shows it. */
+async function stateOf(target: string, token: string, sessionId: string): Promise<string> {
+  const reply = await callApi(fetch, target, token, 'GET', `/v1/calls/${encodeURIComponent(sessionId)}`, {
+    accept: [200, 404],
+  }).catch(() => undefined);
+  const session = Session.safeParse(reply?.json);
+  if (!session.success) return reply?.status === 404 ? 'not in the call state yet' : '';
+  const { status, disposition, legs } = session.data;
+  const legStates = legs.map((leg) => `${leg.state}/${leg.disposition ?? '-'}`).join(' ');
+  return `${status}${disposition ? ` ${disposition}` : ''}, legs ${legStates || '(none)'}`;
+}
+
 function describeSecret(connection: Connection): string {
   const s = connection.secrets;
   switch (s.vendor) {
@@ -132,8 +164,14 @@ async function replay(): Promise<number> {
   const [vendorName, path, ...extra] = positionals;
   if (!path || extra.length) throw new UsageError('give a vendor and one file or folder');
   const vendor = vendorOf(vendorName);
-  const target = targetOf(values.target, process.env.CALLHOOKS_TARGET ?? 'http://127.0.0.1:3000');
-  const token = values.token ?? process.env.CALLHOOKS_API_TOKEN;
+  // Without --target or --token: the `npm start` running here (.local/runtime.json), its URL and token.
+  const running = runningRuntime();
+  const target = targetOf(
+    values.target ?? process.env.CALLHOOKS_TARGET ?? running?.url,
+    'http://127.0.0.1:3000',
+  );
+  const token =
+    values.token ?? process.env.CALLHOOKS_API_TOKEN ?? (running?.url === target ? running.token : undefined);
   const { files, folders } = await filesOf(path);
 
   let connection: Connection;
@@ -205,15 +243,18 @@ async function replay(): Promise<number> {
   }
 
   if (touched.size) {
-    console.log(`\nsessions touched (${touched.size}):`);
+    // The local runtime folds what it acknowledged a moment later: wait for it, so the state shown is final.
+    const settled = token && (await settledLocally({ baseUrl: target, apiToken: token }));
+    console.log(`\nsessions touched (${touched.size})${settled ? ', once the local runtime settled' : ''}:`);
     for (const vendorSessionId of touched) {
-      console.log(
-        `  ${sessionIdFor(connection.id, vendorSessionId)}  (${vendor} session ${vendorSessionId})`,
-      );
+      const sessionId = sessionIdFor(connection.id, vendorSessionId);
+      const state = token ? await stateOf(target, token, sessionId) : '';
+      console.log(`  ${sessionId}  (${vendor} session ${vendorSessionId})${state ? `  ${state}` : ''}`);
     }
     const first = sessionIdFor(connection.id, [...touched][0] ?? '');
     console.log('\nread one back with:');
-    console.log(`  curl -s -H "Authorization: Bearer $CALLHOOKS_API_TOKEN" ${target}/v1/calls/${first}`);
+    const bearer = token === process.env.CALLHOOKS_API_TOKEN ? '$CALLHOOKS_API_TOKEN' : '$TOKEN';
+    console.log(`  curl -s -H "Authorization: Bearer ${bearer}" ${target}/v1/calls/${first}`);
   } else {
     console.log('\nno call session was touched');
   }

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_CONTEXT_KEY, loadStackConfig, parseStackConfig } from '../../infra/config';
+import { CONFIG_CONTEXT_KEY, cdkJsonConfig, loadStackConfig, parseStackConfig } from '../../infra/config';
 import { cdkJsonContext } from './synth';
 
 const valid = { historyTtlDays: 90, logRetentionDays: 30, archiveRetentionDays: 30, removalPolicy: 'retain' };
@@ -72,6 +72,56 @@ describe('stack configuration', () => {
       archiveRetentionDays: 30,
       logRetentionDays: 30,
     });
+  });
+
+  it('merges a partial context from the command line over cdk.json, nested objects key by key', () => {
+    // Prepare: cdk.json as a team might have changed it, and `-c callhooks='{…}'` naming two settings.
+    const cdkJson = {
+      alarmEmail: 'ops@example.com',
+      sweepIntervalMinutes: 10,
+      analytics: { hashPhoneNumbers: false, exportRetentionDays: 60 },
+    };
+    const app = new App({
+      context: {
+        [CONFIG_CONTEXT_KEY]: JSON.stringify({
+          removalPolicy: 'destroy',
+          analytics: { exportSchedule: 'rate(6 hours)' },
+        }),
+      },
+    });
+
+    // Act
+    const config = loadStackConfig(app, cdkJson);
+
+    // Assess
+    expect(config).toMatchObject({
+      removalPolicy: 'destroy',
+      alarmEmail: 'ops@example.com',
+      sweepIntervalMinutes: 10,
+      historyTtlDays: 90,
+      analytics: {
+        exportSchedule: 'rate(6 hours)',
+        hashPhoneNumbers: false,
+        exportRetentionDays: 60,
+        rawExportRetentionDays: 3,
+      },
+    });
+  });
+
+  it("reads the repository's cdk.json as the base a command-line context merges over", () => {
+    // Act
+    const base = cdkJsonConfig();
+
+    // Assess
+    expect(base).toEqual(cdkJsonContext()[CONFIG_CONTEXT_KEY]);
+  });
+
+  it('still names a wrong setting given on the command line', () => {
+    // Prepare
+    const app = new App({ context: { [CONFIG_CONTEXT_KEY]: '{"sweepIntervalMinutes": 0}' } });
+
+    // Act + Assess
+    expect(() => loadStackConfig(app, { removalPolicy: 'retain' })).toThrow(/sweepIntervalMinutes/);
   });
 
   it('fails with a clear message when the context is missing', () => {
