@@ -359,12 +359,22 @@ async function fallbackSteps(
   options: DecideOptions,
   signal: AbortSignal,
 ): Promise<readonly Step[]> {
+  return (await ownFallback(deps, call, options, signal)) ?? options.vendorFallback;
+}
+
+/** The connection's own fallback steps, when it names playable ones and they can be read now. */
+async function ownFallback(
+  deps: DecideDependencies,
+  call: LiveCall,
+  options: DecideOptions,
+  signal: AbortSignal,
+): Promise<readonly Step[] | undefined> {
   try {
     const control = await deps.control.connectionControl(call.connection.id, signal);
     const steps = control?.fallback;
-    return steps && renderIssues(steps, options.rules).length === 0 ? steps : options.vendorFallback;
+    return steps && renderIssues(steps, options.rules).length === 0 ? steps : undefined;
   } catch {
-    return options.vendorFallback;
+    return undefined;
   }
 }
 
@@ -523,6 +533,25 @@ export async function decide(
       ...(program.record ? { record: true } : {}),
     };
   } catch (error) {
+    // The control table could not be read for a new call (not a flow that cannot play, nor a decider that
+    // failed): on a connection without a fallback of its own, the connection's own default (its settings)
+    // answers rather than the vendor's apology, so a connection that never used call control answers as it
+    // did before call control.
+    const unread = !(error instanceof Fallback) && !(error instanceof DeciderError);
+    if (
+      unread &&
+      !continuation &&
+      options.hasNativeDefault &&
+      !(await ownFallback(deps, call, options, signal))
+    ) {
+      return {
+        source: 'default',
+        program: { kind: 'native' },
+        turn: undefined,
+        continuation: undefined,
+        reason: why(error, signal),
+      };
+    }
     const decision = await fallbackDecision(
       deps,
       call,

@@ -250,6 +250,18 @@ describe('decide', () => {
     expect(actions(decision.turn?.steps)).toEqual(['say', 'hangup']);
   });
 
+  it('answers a new call with the connection’s own default when the store stalls and it names no fallback', async () => {
+    const memory = new MemoryControl();
+    memory.stall = true;
+    const native = { ...options, hasNativeDefault: true };
+
+    const fresh = await decide(deps(memory), call, undefined, undefined, native, AbortSignal.timeout(100));
+
+    // As before call control: the vendor renders the connection's settings, and the reason is kept.
+    expect(fresh).toMatchObject({ source: 'default', program: { kind: 'native' }, turn: undefined });
+    expect(fresh.reason).toBe('deciding took longer than the answer deadline');
+  });
+
   it("uses the connection's own fallback when it is in memory, even after the deadline", async () => {
     const memory = new MemoryControl();
     memory.controls.set('con_a', {

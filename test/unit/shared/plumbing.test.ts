@@ -105,7 +105,9 @@ describe('routes', () => {
     expect(matchRoute(routes, 'GET', '/v1/calls/cs_1')).toMatchObject({
       pathParameters: { sessionId: 'cs_1' },
     });
-    expect(matchRoute(routes, 'DELETE', '/v1/calls/cs_1')).toBeUndefined();
+    // The same path by another method is another route (erasure), and a method no route has is none.
+    expect(matchRoute(routes, 'DELETE', '/v1/calls/cs_1')?.route).toMatchObject({ method: 'DELETE' });
+    expect(matchRoute(routes, 'PATCH', '/v1/calls/cs_1')).toBeUndefined();
     expect(matchRoute(routes, 'GET', '/v1/calls/cs_1/extra')).toBeUndefined();
   });
 
