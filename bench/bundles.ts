@@ -7,6 +7,7 @@
  * NODE_OPTIONS (`--enable-source-maps`), so process start is not counted. Function and floor runs take
  * turns, so a machine that gets busier slows both alike.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { type LambdaFunctionSpec, lambdaBundling, type SdkClient } from '../infra/lambda-defaults';
+import { DEFAULT_CALLER_RULES } from '../shared/caller';
 import { functionEnv } from '../shared/config';
 
 const run = promisify(execFile);
@@ -70,6 +72,11 @@ export function lambdaEnvironment(name: string, memoryMb: number): Record<string
     [functionEnv.historyTtlDays]: '90',
     [functionEnv.sessionRetentionDays]: '400',
     [functionEnv.rawRequestRetentionDays]: '30',
+    [functionEnv.secretsKeyArn]:
+      'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000001',
+    [functionEnv.macKeyArn]: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000002',
+    [functionEnv.tenantClaim]: DEFAULT_CALLER_RULES.tenantClaim,
+    [functionEnv.operatorScope]: DEFAULT_CALLER_RULES.operatorScope,
   };
 }
 

@@ -130,9 +130,14 @@ export interface StateStore {
 
 const MAX_GET = 100;
 const MAX_WRITE = 25;
+/** Number items this container has written, remembered so that each is written once, not per event. */
+const NUMBER_ITEMS_REMEMBERED = 20_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class CallStateStore implements StateStore {
+  /** `session|number` of number items written by this container (oldest first, bounded). */
+  private readonly numbersWritten = new Set<string>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -309,15 +314,24 @@ export class CallStateStore implements StateStore {
     );
     // Each number an event names gets its session a number item (for erasure by number), with the
     // history: only events that name numbers write one (a call's start and its legs' creation, mostly).
+    // Most events repeat their call's numbers: an item this container has already written is not written
+    // again (a container that has not, or has forgotten, writes it again: the put is idempotent).
     const numbers = new Map<string, Record<string, unknown>>();
     for (const event of writes.events) {
-      for (const e164 of numbersOf(event))
-        numbers.set(`${event.sessionId}|${e164}`, numberItem(event, e164, expiresAt));
+      for (const e164 of numbersOf(event)) {
+        const key = `${event.sessionId}|${e164}`;
+        if (!this.numbersWritten.has(key)) numbers.set(key, numberItem(event, e164, expiresAt));
+      }
     }
     await this.putAll([
       ...writes.events.map((event) => eventItem(event, this.retention.historyTtlDays)),
       ...numbers.values(),
     ]);
+    for (const key of numbers.keys()) this.numbersWritten.add(key);
+    for (const key of this.numbersWritten) {
+      if (this.numbersWritten.size <= NUMBER_ITEMS_REMEMBERED) break;
+      this.numbersWritten.delete(key);
+    }
   }
 
   private putAll(items: readonly Record<string, unknown>[]): Promise<void> {
