@@ -42,6 +42,8 @@ export const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such 
 const HttpsUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const DtmfKey = z.string().regex(/^[0-9*#]$/, 'one DTMF key: 0-9, * or #');
 /** What the caller pressed, as a branch key: the digits, or `default` (anything else) or `timeout`. */
+/** Keys pressed, as vendors report them: up to 25 of 0-9, * and #. */
+export const DTMF_KEYS = /^[0-9*#]{1,25}$/;
 const BranchKey = z.string().regex(/^([0-9*#]{1,25}|default|timeout)$/, 'digits, default or timeout');
 
 /** Text-to-speech languages (MessageBird's list; the renderers map them to each vendor's voices). */
@@ -309,6 +311,14 @@ export const Step = z.preprocess((value) => {
   return alias ? { ...value, action: alias } : value;
 }, StepSchema);
 export type Step = z.infer<typeof StepSchema>;
+
+/** A connection's apology and a hangup: what a call gets from a vendor when nothing can be decided. */
+export function apologySteps(message: string): Step[] {
+  return [
+    { action: 'say', options: { payload: message } },
+    { action: 'hangup', options: {} },
+  ];
+}
 export type StepOf<A extends StepAction> = Extract<Step, { action: A }>;
 
 /** Steps that wait for what the caller presses: gathers, and say/play/pause with onKeypressVar. */

@@ -53,6 +53,24 @@ export class ControlStore {
     return Item;
   }
 
+  /** Deletes an item that exists: false when there was none. */
+  private async deleteItem(key: Record<string, string>): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'PK' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
   private async query(pk: string, prefix: string, signal?: AbortSignal): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let cursor: Record<string, unknown> | undefined;
@@ -166,20 +184,7 @@ export class ControlStore {
   }
 
   async deleteFlow(tenantId: string, flowId: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: controlKeys.flow(tenantId, flowId),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'PK' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalFailure(error)) return false;
-      throw error;
-    }
+    return this.deleteItem(controlKeys.flow(tenantId, flowId));
   }
 
   // ---- Numbers ----
@@ -210,20 +215,7 @@ export class ControlStore {
   }
 
   async deleteNumber(tenantId: string, number: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: controlKeys.number(tenantId, number),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'PK' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalFailure(error)) return false;
-      throw error;
-    }
+    return this.deleteItem(controlKeys.number(tenantId, number));
   }
 
   // ---- A connection's call control ----

@@ -6,12 +6,13 @@
  */
 import { type Continuation, decodeContinuation } from '../../../shared/call-control/continuation';
 import { advance, type TurnInput } from '../../../shared/call-control/engine';
-import type { Step } from '../../../shared/call-control/steps';
+import { apologySteps, type Step } from '../../../shared/call-control/steps';
 import { sessionIdFor } from '../../../shared/ids';
 import { partyOf } from '../../../shared/phone';
 import type { DecideOptions, Decision } from '../../call-control/decide';
 import type { CallDescription, RouteContext } from '../adapter';
 import type { EightByEightSecrets, EightByEightSettings } from './connection';
+import { dtmfOf } from './normalise';
 import { RenderError, renderCallflow } from './render';
 import { eightByEightRenderRules, STOP_AFTER } from './render-rules';
 import { type Answer, decideAnswer } from './respond';
@@ -21,10 +22,7 @@ type Context = RouteContext<EightByEightSecrets, EightByEightSettings>;
 
 /** The connection's apology and a hangup, as call-flow steps: what a call gets when nothing can be decided. */
 export function vendorFallback(settings: Pick<EightByEightSettings, 'fallbackMessage'>): Step[] {
-  return [
-    { action: 'say', options: { payload: settings.fallbackMessage } },
-    { action: 'hangup', options: {} },
-  ];
+  return apologySteps(settings.fallbackMessage);
 }
 
 export function decideOptions(settings: EightByEightSettings): DecideOptions {
@@ -35,13 +33,6 @@ export function decideOptions(settings: EightByEightSettings): DecideOptions {
     // The connection's settings always answer: its default callflow, else its apology (respond.ts).
     hasNativeDefault: true,
   };
-}
-
-/** The digits of a key press, wherever 8x8 put them: `eventData.dtmf` or a top-level `dtmf`. */
-export function dtmfOf(p: CallPayload): string | undefined {
-  for (const dtmf of [p.eventData?.dtmf, p.dtmf])
-    if (dtmf !== null && dtmf !== undefined && dtmf !== '') return dtmf;
-  return undefined;
 }
 
 /** What 8x8 reports on the last answer: what was pressed, nothing pressed, or that it is done. */

@@ -95,7 +95,7 @@ function withKey(p: CallPayload, draft: Omit<CallEventDraft, 'dedupeKey'>): Call
 }
 
 /** The digits of a key press, wherever 8x8 put them (events/8x8/README.md): `eventData.dtmf` or `dtmf`. */
-function dtmfOf(p: CallPayload): string | undefined {
+export function dtmfOf(p: CallPayload): string | undefined {
   for (const dtmf of [p.eventData?.dtmf, p.dtmf])
     if (dtmf !== null && dtmf !== undefined && dtmf !== '') return dtmf;
   return undefined;

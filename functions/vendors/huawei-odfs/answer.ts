@@ -6,7 +6,7 @@
  * A call that started on the connection's own dialog stays on it.
  */
 import type { TurnInput } from '../../../shared/call-control/engine';
-import type { Step } from '../../../shared/call-control/steps';
+import { DTMF_KEYS, type Step } from '../../../shared/call-control/steps';
 import { sessionIdFor } from '../../../shared/ids';
 import { partyOf } from '../../../shared/phone';
 import type { DecideOptions, Decision } from '../../call-control/decide';
@@ -50,8 +50,6 @@ export function decideOptions(settings: HuaweiOdfsSettings): DecideOptions {
   };
 }
 
-const KEYS = /^[0-9*#]{1,25}$/;
-
 /** What the IVR reports on our last answer: the digits pressed (without the key that ended them), none, or done. */
 export function inputOf(request: DialogRequest, control: ControlState): TurnInput {
   const p = request.inparams;
@@ -59,7 +57,7 @@ export function inputOf(request: DialogRequest, control: ControlState): TurnInpu
     let digits = (p.input ?? '').trim();
     if (control.finishKey && digits.length > 1 && digits.endsWith(control.finishKey))
       digits = digits.slice(0, -1);
-    if (KEYS.test(digits)) return { kind: 'digits', digits };
+    if (DTMF_KEYS.test(digits)) return { kind: 'digits', digits };
   }
   return control.continuation?.cursor.awaiting ? { kind: 'timeout' } : { kind: 'continue' };
 }

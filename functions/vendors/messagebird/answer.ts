@@ -10,7 +10,7 @@ import {
   encodeContinuation,
 } from '../../../shared/call-control/continuation';
 import { advance, type TurnInput } from '../../../shared/call-control/engine';
-import type { Step } from '../../../shared/call-control/steps';
+import { apologySteps, DTMF_KEYS, type Step } from '../../../shared/call-control/steps';
 import { sessionIdFor } from '../../../shared/ids';
 import type { DecideOptions, Decision } from '../../call-control/decide';
 import type { CallDescription, RouteContext, WebhookRequest } from '../adapter';
@@ -26,10 +26,7 @@ type Context = RouteContext<MessageBirdSecrets, MessageBirdSettings>;
 
 /** The connection's apology and a hangup, as call-flow steps (spoken with its fallback voice and language). */
 export function vendorFallback(settings: Pick<MessageBirdSettings, 'fallbackMessage'>): Step[] {
-  return [
-    { action: 'say', options: { payload: settings.fallbackMessage } },
-    { action: 'hangup', options: {} },
-  ];
+  return apologySteps(settings.fallbackMessage);
 }
 
 export function decideOptions(settings: MessageBirdSettings): DecideOptions {
@@ -40,9 +37,6 @@ export function decideOptions(settings: MessageBirdSettings): DecideOptions {
     hasNativeDefault: true,
   };
 }
-
-/** DTMF as MessageBird stores key presses. */
-const KEYS = /^[0-9*#]{1,25}$/;
 
 /** A fetch variable by its name; a nested body field counts by its own name (`variables.menu_2`). */
 function variableOf(request: FetchRequest, name: string): string | undefined {
@@ -57,7 +51,9 @@ export function inputOf(request: FetchRequest, continuation: Continuation): Turn
   const name = keypressVariableOf(continuation);
   if (name === undefined) return { kind: 'continue' };
   const value = variableOf(request, name)?.trim();
-  return value !== undefined && KEYS.test(value) ? { kind: 'digits', digits: value } : { kind: 'timeout' };
+  return value !== undefined && DTMF_KEYS.test(value)
+    ? { kind: 'digits', digits: value }
+    : { kind: 'timeout' };
 }
 
 export function callOf(request: FetchRequest, fetch: FetchContext, connectionId: string): CallDescription {

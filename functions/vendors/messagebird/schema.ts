@@ -5,46 +5,12 @@
  * becomes a vendor.unmapped event, not a rejected webhook.
  */
 import * as z from 'zod';
+import { sayLanguages } from '../../../shared/call-control/steps';
 
 // ---- Call flows ----
 
-/** Text-to-speech languages of the `say` step, as the API reference lists them (compared case-insensitively). */
-export const sayLanguages = [
-  'cy-gb',
-  'da-dk',
-  'de-de',
-  'el-gr',
-  'en-au',
-  'en-gb',
-  'en-gb-wls',
-  'en-in',
-  'en-us',
-  'es-es',
-  'es-mx',
-  'es-us',
-  'fr-ca',
-  'fr-fr',
-  'id-id',
-  'is-is',
-  'it-it',
-  'ja-jp',
-  'ko-kr',
-  'ms-my',
-  'nb-no',
-  'nl-nl',
-  'pl-pl',
-  'pt-br',
-  'pt-pt',
-  'ro-ro',
-  'ru-ru',
-  'sv-se',
-  'ta-in',
-  'th-th',
-  'tr-tr',
-  'vi-vn',
-  'zh-cn',
-  'zh-hk',
-] as const;
+// The `say` step's text-to-speech languages, as the API reference lists them, are the call-control model's
+// own list (shared/call-control/steps.ts); MessageBird compares them case-insensitively.
 const sayLanguageSet: ReadonlySet<string> = new Set(sayLanguages);
 
 export const transcribeLanguages = [
