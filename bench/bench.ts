@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { vendorList } from '../functions/vendors/vendors';
 import { lambdaFunctions } from '../infra/lambda-defaults';
 import { type VendorId, vendorIds } from '../shared/events';
-import { commandLine, isEntry, main, UsageError } from '../tools/cli';
+import { commandLine, isEntry, main, wholeNumber } from '../tools/cli';
 import { type HandlerFigures, measureBundles } from './bundles';
 import { lifecycleFigures, lifecycles } from './capacity';
 import { barChart } from './chart';
@@ -520,11 +520,8 @@ async function bench(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const whole = (name: string, value: string | undefined, fallback: number) => {
-    const n = Number(value ?? fallback);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1`);
-    return n;
-  };
+  const whole = (name: string, value: string | undefined, fallback: number) =>
+    wholeNumber(name, value ?? String(fallback), 1);
   const smoke = values.smoke;
   const seed = values.seed ?? Date.now().toString(36);
   console.error(`bench: seed ${seed}${smoke ? ' (smoke run)' : ''}`);

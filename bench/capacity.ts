@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { sortEvents } from '../functions/state/order';
 import type { CapacitySnapshot } from '../local/capacity';
 import type { CallEvent, VendorId } from '../shared/events';
-import { commandLine, isEntry, main, seconds, UsageError, vendorList } from '../tools/cli';
+import { commandLine, isEntry, main, seconds, UsageError, vendorList, wholeNumber } from '../tools/cli';
 import { createConnections, type RunResult, runTraffic } from '../tools/traffic';
 import { arrivalIndexWrites, type Floor, floorOf, floorSteps } from './floor';
 import {
@@ -520,13 +520,9 @@ async function capacity(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const calls = Number(values.calls);
-  if (!Number.isInteger(calls) || calls < 0) throw new UsageError('--calls must be a whole number');
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new UsageError('--concurrency must be at least 1');
-  const agents = Number(values.agents);
-  if (!Number.isInteger(agents) || agents < 0) throw new UsageError('--agents must be a whole number');
+  const calls = wholeNumber('calls', values.calls, 0);
+  const concurrency = wholeNumber('concurrency', values.concurrency, 1);
+  const agents = wholeNumber('agents', values.agents, 0);
   const late = values.late
     .split(',')
     .filter(Boolean)

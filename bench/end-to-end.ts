@@ -14,7 +14,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb';
 import type { LocalRuntime } from '../local/runtime';
 import { vendorIds } from '../shared/events';
-import { commandLine, isEntry, main, UsageError } from '../tools/cli';
+import { commandLine, isEntry, main, wholeNumber } from '../tools/cli';
 import { createConnections, type RunResult, runTraffic, verifyCalls } from '../tools/traffic';
 import type { Connections } from '../tools/traffic/connections';
 import { type CpuSpent, cpuBetween, profiled, readCpu, summariseProfile } from './profile';
@@ -379,17 +379,11 @@ async function endToEnd(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const whole = (name: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`--${name} must be a whole number of at least ${min}`);
-    return n;
-  };
-  const calls = whole('calls', values.calls, 1);
-  const concurrency = whole('concurrency', values.concurrency, 1);
-  const warmup = whole('warmup', values.warmup, 0);
-  const puts = whole('puts', values.puts, 100);
-  const roundCount = whole('rounds', values.rounds, 1);
+  const calls = wholeNumber('calls', values.calls, 1);
+  const concurrency = wholeNumber('concurrency', values.concurrency, 1);
+  const warmup = wholeNumber('warmup', values.warmup, 0);
+  const puts = wholeNumber('puts', values.puts, 100);
+  const roundCount = wholeNumber('rounds', values.rounds, 1);
   const seed = values.seed ?? Date.now().toString(36);
 
   const bench = await startBenchRuntime('end-to-end', { capacity: false, recordEvents: false });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFaults } from '../local/faults';
 import { type LocalRuntime, startLocalRuntime } from '../local/runtime';
-import { commandLine, main, seconds, UsageError, vendorList } from './cli';
+import { commandLine, main, seconds, UsageError, vendorList, wholeNumber } from './cli';
 import { localTarget } from './local-target';
 import type { Progress } from './traffic';
 import { type ChaosLedger, type ChaosReport, runChaos } from './traffic/chaos';
@@ -101,12 +101,8 @@ async function chaos(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const calls = Number(values.calls);
-  if (!values.calls || !Number.isInteger(calls) || calls < 1)
-    throw new UsageError('--calls must be a whole number of at least 1');
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new UsageError('--concurrency must be a whole number of at least 1');
+  const calls = wholeNumber('calls', values.calls, 1);
+  const concurrency = wholeNumber('concurrency', values.concurrency, 1);
   const settle = Number(values.settle);
   if (!(settle > 0)) throw new UsageError('--settle must be a number of seconds');
   try {

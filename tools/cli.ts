@@ -20,6 +20,14 @@ export function commandLine<const T extends ParseArgsConfig>(config: T): ReturnT
   }
 }
 
+/** A flag's value as a whole number of at least `min`; a UsageError naming the flag otherwise. */
+export function wholeNumber(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''}`);
+  return n;
+}
+
 export function vendorList(value: string): VendorId[] {
   if (value.trim() === 'all') return [...vendorIds];
   const vendors = value

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { runningRuntime } from '../local/runtime-file';
 import type { VendorId } from '../shared/events';
-import { commandLine, main, ms, seconds, targetOf, UsageError, vendorList } from './cli';
+import { commandLine, main, ms, seconds, targetOf, UsageError, vendorList, wholeNumber } from './cli';
 import {
   type Delivery,
   type Ledger,
@@ -185,18 +185,14 @@ async function simulate(): Promise<number> {
   const token =
     values.token ?? process.env.CALLHOOKS_API_TOKEN ?? (running?.url === target ? running.token : undefined);
   if (!token) throw new UsageError('no API token: pass --token or set CALLHOOKS_API_TOKEN');
-  const calls = Number(values.calls);
-  if (!values.calls || !Number.isInteger(calls) || calls < 1)
-    throw new UsageError('--calls must be a whole number of at least 1');
+  const calls = wholeNumber('calls', values.calls, 1);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(rate > 0))
     throw new UsageError('--rate must be a positive number of calls per second');
   // One local runtime is one Node process on the developer's machine: past a few requests in flight, live
   // answers miss their deadline and folds queue up (tools/README.md). A deployed stack takes more.
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(target).hostname);
-  const concurrency = Number(values.concurrency ?? (loopback ? 4 : 32));
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new UsageError('--concurrency must be a whole number of at least 1');
+  const concurrency = wholeNumber('concurrency', values.concurrency ?? String(loopback ? 4 : 32), 1);
   const waitSec = Number(values.wait);
   if (!(waitSec >= 0)) throw new UsageError('--wait must be a number of seconds');
   const vendors = vendorList(values.vendors);
