@@ -3,9 +3,10 @@
  * (infra/lambda-defaults.ts), its size, and its module-init time in fresh Node processes, beside a floor
  * bundle that holds only the AWS SDK clients the function's bundle holds, built and timed alike.
  *
- * Init is timed inside the child (`performance.now()` around `await import(bundle)`), with Lambda's
- * NODE_OPTIONS (`--enable-source-maps`), so process start is not counted. Function and floor runs take
- * turns, so a machine that gets busier slows both alike.
+ * Init is timed inside the child (`performance.now()` around `await import(bundle)`), so process start is
+ * not counted, with the NODE_OPTIONS the stack deploys by default (no source maps); then once more with
+ * `--enable-source-maps`, which the stack's `sourceMaps` setting turns on, to show what that costs.
+ * Function and floor runs take turns, so a machine that gets busier slows both alike.
  */
 
 import { execFile } from 'node:child_process';
@@ -16,7 +17,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { type LambdaFunctionSpec, lambdaBundling, type SdkClient } from '../infra/lambda-defaults';
+import {
+  type LambdaFunctionSpec,
+  lambdaBundling,
+  nodeOptionsOf,
+  SOURCE_MAPS_BY_DEFAULT,
+  type SdkClient,
+} from '../infra/lambda-defaults';
 import { DEFAULT_CALLER_RULES } from '../shared/caller';
 import { functionEnv } from '../shared/config';
 
@@ -41,6 +48,11 @@ export const eventbridge = new EventBridgeClient({});`,
     source: `import { SQSClient } from '@aws-sdk/client-sqs';
 export const sqs = new SQSClient({});`,
   },
+  kms: {
+    pkg: '@aws-sdk/client-kms',
+    source: `import { KMSClient } from '@aws-sdk/client-kms';
+export const kms = new KMSClient({});`,
+  },
   // The webhook loads the Lambda client only when a decider is called; the floor holds it the same way.
   lambda: {
     pkg: '@aws-sdk/client-lambda',
@@ -49,11 +61,15 @@ export const sqs = new SQSClient({});`,
 };
 
 /** What a deployed function finds in its environment, with made-up values of the right shape. */
-export function lambdaEnvironment(name: string, memoryMb: number): Record<string, string> {
+export function lambdaEnvironment(
+  name: string,
+  memoryMb: number,
+  sourceMaps: boolean = SOURCE_MAPS_BY_DEFAULT,
+): Record<string, string> {
   const queue = (q: string) => `https://sqs.us-east-1.amazonaws.com/000000000000/${q}`;
   return {
     PATH: process.env.PATH ?? '',
-    NODE_OPTIONS: '--enable-source-maps',
+    ...nodeOptionsOf(sourceMaps),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -159,6 +175,8 @@ export interface HandlerFigures {
   readonly initMs: number;
   readonly floorInitMs: number;
   readonly initRatio: number;
+  /** Not in results.json's shape: init with `--enable-source-maps` (the stack's `sourceMaps` setting). */
+  readonly sourceMapsInitMs: number;
   /** Not in results.json's shape, but printed: what the floor holds and how big it is. */
   readonly floorClients: readonly SdkClient[];
   /** SDK client packages the bundle holds that the function does not use. */
@@ -186,11 +204,14 @@ export async function measureBundles(
       const held = packagesIn(built.metafile);
       const extra = [...held].filter((pkg) => !fn.clients.some((client) => FLOOR_CLIENT[client].pkg === pkg));
       const env = lambdaEnvironment(fn.name, fn.memoryMb);
+      const mapped = lambdaEnvironment(fn.name, fn.memoryMb, true);
       const own: number[] = [];
       const base: number[] = [];
+      const withMaps: number[] = [];
       for (let i = 0; i < samples; i++) {
         own.push(await initMs(timer, built.file, env));
         base.push(await initMs(timer, floor.file, env));
+        withMaps.push(await initMs(timer, built.file, mapped));
       }
       const initMsMedian = median(own);
       const floorInitMs = median(base);
@@ -201,6 +222,7 @@ export async function measureBundles(
         initMs: initMsMedian,
         floorInitMs,
         initRatio: initMsMedian / floorInitMs,
+        sourceMapsInitMs: median(withMaps),
         floorClients: fn.clients,
         extraClients: extra,
         floorBytes: floor.bytes,

@@ -33,6 +33,8 @@ export interface AnalyticsProps {
   readonly callsTable: dynamodb.ITable;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
+  /** Source-mapped stack traces (StackConfig.sourceMaps). */
+  readonly sourceMaps: boolean;
 }
 
 /** The object key pattern of a finished DynamoDB export's summary manifest. */
@@ -224,6 +226,7 @@ export class Analytics extends Construct {
       timeout: Duration.seconds(30),
       logRetention: props.logRetention,
       removalPolicy,
+      sourceMaps: props.sourceMaps,
       environment: {
         [functionEnv.callsTableArn]: props.callsTable.tableArn,
         [functionEnv.analyticsBucket]: this.bucket.bucketName,
@@ -287,6 +290,7 @@ export class Analytics extends Construct {
       memorySize: 1024,
       logRetention: props.logRetention,
       removalPolicy,
+      sourceMaps: props.sourceMaps,
       environment: {
         [functionEnv.analyticsBucket]: this.bucket.bucketName,
         [functionEnv.analyticsKeyArn]: this.key.keyArn,

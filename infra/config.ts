@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import * as z from 'zod';
 import { LambdaFunctionArn } from '../shared/call-control/records';
 import { DEFAULT_CALLER_RULES } from '../shared/caller';
+import { SOURCE_MAPS_BY_DEFAULT } from './lambda-defaults';
 
 export const CONFIG_CONTEXT_KEY = 'callhooks';
 
@@ -44,6 +45,12 @@ export const StackConfig = z
      * live calls may invoke these and no others (none by default).
      */
     deciderFunctionArns: z.array(LambdaFunctionArn).max(50).default([]),
+    /**
+     * Source-mapped stack traces (NODE_OPTIONS=--enable-source-maps on every function). Off by default:
+     * Node then reads each bundle's source map at init, which `npm run bench` measured at 25–30 ms of every
+     * cold start (docs/capacity.md, "Cold starts"); stack traces name minified functions without it.
+     */
+    sourceMaps: z.boolean().default(SOURCE_MAPS_BY_DEFAULT),
     /** How often the sweeper looks for calls the vendor went silent on. */
     sweepIntervalMinutes: z.number().int().min(1).max(60).default(5),
     /**

@@ -24,7 +24,7 @@ import {
   scratchTable,
   type TableDefinition,
 } from '../shared/tables';
-import { DEFAULT_MEMORY_MB, lambdaBundling } from './lambda-defaults';
+import { DEFAULT_MEMORY_MB, lambdaBundling, nodeOptionsOf, SOURCE_MAPS_BY_DEFAULT } from './lambda-defaults';
 
 /** The repository root, whatever the working directory of `cdk` or the tests. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -46,6 +46,8 @@ export interface CallhooksFunctionProps {
   /** Applies to the function's log group. */
   readonly removalPolicy: RemovalPolicy;
   readonly environment?: Readonly<Record<string, string>>;
+  /** Source-mapped stack traces, at a cold-start cost (StackConfig.sourceMaps). @default SOURCE_MAPS_BY_DEFAULT */
+  readonly sourceMaps?: boolean;
 }
 
 export class CallhooksFunction extends NodejsFunction {
@@ -81,7 +83,7 @@ export class CallhooksFunction extends NodejsFunction {
       role,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...nodeOptionsOf(props.sourceMaps ?? SOURCE_MAPS_BY_DEFAULT),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ...props.environment,
       },

@@ -30,6 +30,16 @@ export const lambdaBundling = {
   banner: ESM_REQUIRE_BANNER,
 } as const;
 
+/**
+ * Source-mapped stack traces cost every cold start the reading of the bundle's source map (25–30 ms,
+ * docs/capacity.md), so they are off unless the stack's `sourceMaps` setting turns them on.
+ */
+export const SOURCE_MAPS_BY_DEFAULT = false;
+
+/** The NODE_OPTIONS a function is given: source maps on, or nothing. */
+export const nodeOptionsOf = (sourceMaps: boolean): Record<string, string> =>
+  sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {};
+
 /** The stack's functions other than the vendors' webhooks, by name, with their entries (from the repository root). */
 export const functionEntries = {
   connections: 'functions/connections/handler.ts',
@@ -43,15 +53,16 @@ export const functionEntries = {
   renormalise: 'functions/renormalise/handler.ts',
 } as const;
 
-export type SdkClient = 'dynamodb' | 'eventbridge' | 'sqs' | 'lambda';
+export type SdkClient = 'dynamodb' | 'eventbridge' | 'sqs' | 'lambda' | 'kms';
 
 /**
  * The AWS SDK clients each function's code uses (its grants in infra/function.ts say the same): the floor
  * npm run bench sets a function's init beside. A vendor's webhook reads and writes DynamoDB, publishes,
- * falls back to the outbox and may invoke a decider.
+ * falls back to the outbox, opens its connection's sealed secrets with KMS and may invoke a decider.
  */
 const clientsOf: Record<keyof typeof functionEntries, readonly SdkClient[]> = {
-  connections: ['dynamodb'],
+  // Seals new secrets with KMS (shared/sealing.ts).
+  connections: ['dynamodb', 'kms'],
   calls: ['dynamodb'],
   callControl: ['dynamodb'],
   stateRouter: ['sqs'],
@@ -61,7 +72,7 @@ const clientsOf: Record<keyof typeof functionEntries, readonly SdkClient[]> = {
   sweeper: ['dynamodb', 'eventbridge'],
   renormalise: ['dynamodb', 'eventbridge'],
 };
-const WEBHOOK_CLIENTS: readonly SdkClient[] = ['dynamodb', 'eventbridge', 'sqs', 'lambda'];
+const WEBHOOK_CLIENTS: readonly SdkClient[] = ['dynamodb', 'eventbridge', 'sqs', 'kms', 'lambda'];
 
 export interface LambdaFunctionSpec {
   readonly name: string;

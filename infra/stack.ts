@@ -137,7 +137,7 @@ export class CallhooksStack extends Stack {
     const { config } = props;
     const removalPolicy = removalPolicyOf(config);
     const logRetention = logRetentionOf(config);
-    const functionDefaults = { logRetention, removalPolicy };
+    const functionDefaults = { logRetention, removalPolicy, sourceMaps: config.sourceMaps };
     const publicBaseUrlEnv: Record<string, string> = config.publicBaseUrl
       ? { [functionEnv.publicBaseUrl]: config.publicBaseUrl }
       : {};
@@ -534,6 +534,7 @@ export class CallhooksStack extends Stack {
       callsTable: this.callsTable,
       removalPolicy,
       logRetention,
+      sourceMaps: config.sourceMaps,
     });
     this.deadLetterQueues = { ...coreDeadLetterQueues, ...this.analytics.deadLetterQueues };
 

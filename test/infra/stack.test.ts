@@ -423,10 +423,10 @@ describe('functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        Environment: {
-          Variables: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'callhooks' },
-        },
+        Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'callhooks' } },
       });
+      // Source maps are off by default: reading them costs every cold start (docs/capacity.md).
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS, logicalId).toBeUndefined();
       // No tracing (infra/function.ts says why): no X-Ray mode, and no X-Ray permission below.
       expect(fn.Properties.TracingConfig, logicalId).toBeUndefined();
       const logGroup = z
@@ -436,6 +436,18 @@ describe('functions', () => {
         Type: 'AWS::Logs::LogGroup',
         Properties: { RetentionInDays: config.logRetentionDays },
       });
+    }
+  });
+
+  it('get source-mapped stack traces, every one of them, when the sourceMaps setting asks', () => {
+    // Act
+    const mapped = synth({ config: { sourceMaps: true } });
+    const functions = Object.entries(mapped.template.findResources('AWS::Lambda::Function'));
+
+    // Assess
+    expect(functions.length).toBe(allFunctions.length);
+    for (const [logicalId, fn] of functions) {
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS, logicalId).toBe('--enable-source-maps');
     }
   });
 
