@@ -21,8 +21,8 @@ import {
   type LambdaFunctionSpec,
   lambdaBundling,
   nodeOptionsOf,
-  SOURCE_MAPS_BY_DEFAULT,
   type SdkClient,
+  SOURCE_MAPS_BY_DEFAULT,
 } from '../infra/lambda-defaults';
 import { DEFAULT_CALLER_RULES } from '../shared/caller';
 import { functionEnv } from '../shared/config';
