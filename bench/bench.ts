@@ -20,7 +20,7 @@ import { vendorList } from '../functions/vendors/vendors';
 import { lambdaFunctions } from '../infra/lambda-defaults';
 import { type VendorId, vendorIds } from '../shared/events';
 import { commandLine, isEntry, main, wholeNumber } from '../tools/cli';
-import { type HandlerFigures, measureBundles } from './bundles';
+import { type HandlerFigures, type LibraryFigures, measureBundles, measureLibraries } from './bundles';
 import { lifecycleFigures, lifecycles } from './capacity';
 import { barChart } from './chart';
 import { costLines, floorLines, total, type VendorUsage } from './cost';
@@ -102,6 +102,7 @@ export async function runBench(options: BenchOptions) {
     `bench: building ${functions.length} bundles as the stack does; init over ${options.initSamples} fresh processes each`,
   );
   const handlers = await measureBundles(functions, options.initSamples, log);
+  const libraries = options.smoke ? [] : await measureLibraries(options.initSamples);
 
   const bench = await startBenchRuntime('bench', {
     capacity: false,
@@ -141,6 +142,12 @@ export async function runBench(options: BenchOptions) {
       log,
     });
     const live = e2e.rounds.flatMap((round) => round.traffic.liveLatenciesMs);
+    // The store's own answer time at the same 32 in flight, in the same run: what one DynamoDB request of
+    // a live answer waits at least.
+    const storePuts = e2e.rounds.flatMap((round) => [
+      ...round.putBefore.latenciesMs,
+      ...round.putAfter.latenciesMs,
+    ]);
     for (const line of e2e.rounds.flatMap((round) => round.traffic.wrong)) log(`bench: wrong call: ${line}`);
 
     // 6. The bill, from what was measured.
@@ -208,7 +215,9 @@ export async function runBench(options: BenchOptions) {
       handlers,
       warm,
       capacityRuns: capacityRuns.map(({ figures }) => figures),
+      libraries,
       endToEnd: e2e.rounds,
+      storePutMs: { p50: percentile(storePuts, 50), p99: percentile(storePuts, 99) },
       byVendor,
     };
     await writeOutputs(options, results, detail);
@@ -283,7 +292,10 @@ async function writeOutputs(
     handlers: readonly HandlerFigures[];
     warm: readonly WarmFigures[];
     capacityRuns: readonly ReturnType<typeof lifecycleFigures>[];
+    libraries: readonly LibraryFigures[];
     endToEnd: Awaited<ReturnType<typeof measureEndToEnd>>['rounds'];
+    /** DynamoDB Local's PutItem answer times in the end-to-end floor runs. */
+    storePutMs: { p50: number; p99: number };
     byVendor: readonly {
       vendor: string;
       webhooks: number;
@@ -328,6 +340,7 @@ async function writeOutputs(
       [
         { label: 'p50 ÷ 25 ms', value: results.callAction.p50Ms / TARGETS.callActionP99Ms },
         { label: 'p99 ÷ 25 ms', value: results.callAction.p99Ms / TARGETS.callActionP99Ms },
+        { label: 'store PutItem p99 ÷ 25 ms', value: detail.storePutMs.p99 / TARGETS.callActionP99Ms },
       ],
       { title: 'Call-action answer time ÷ 25 ms (target p99 ≤ 1)', target: 1, better: 'lower' },
     ),
@@ -391,6 +404,18 @@ ${markdownTable(
 Median of ${options.initSamples} fresh processes each, function and floor taking turns, with no NODE_OPTIONS as the stack
 deploys by default; "source maps on" is the same bundle with \`NODE_OPTIONS=--enable-source-maps\`, as the stack's
 \`sourceMaps\` setting deploys it.
+
+What the libraries cost init on their own, each in the smallest bundle that loads it beside the DynamoDB client,
+measured in turns with that client alone:
+
+${
+  detail.libraries.length > 0
+    ? markdownTable(
+        ['bundle', 'bytes', 'init ms', 'ratio to the client alone'],
+        detail.libraries.map((l) => [l.name, String(l.bytes), fixed(l.initMs, 1), fixed(l.ratio)]),
+      )
+    : '(not measured in a smoke run)'
+}
 
 ## 2. Warm webhook handlers, beside a parse-and-PutEvents floor
 
@@ -480,6 +505,11 @@ ${markdownTable(
 ![call-action](charts/call-action.svg)
 
 ${results.callAction.p50Ms > 0 ? `p50 ${fixed(results.callAction.p50Ms, 1)} ms, p99 ${fixed(results.callAction.p99Ms, 1)} ms over ${detail.endToEnd.reduce((sum, round) => sum + round.traffic.liveLatenciesMs.length, 0)} live answers, 32 requests in flight; the vendors' deadline is ${results.callAction.deadlineMs} ms.` : 'No live answers in this run.'}
+
+Beside it, in the same run: DynamoDB Local's own PutItem at the same 32 in flight answered in p50 ${fixed(detail.storePutMs.p50, 1)} ms,
+p99 ${fixed(detail.storePutMs.p99, 1)} ms. A live answer makes at least one DynamoDB request (its flow, number or dialog
+state), so that is the floor of its latency under this load; and with 32 requests in flight, the mean answer
+time of anything is 32 ÷ its rate (Little's law).
 
 ## 6. Cost per million webhooks, beside the service floor
 

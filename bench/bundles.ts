@@ -237,3 +237,62 @@ export async function measureBundles(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A library the functions hold, as the smallest bundle that loads it: what it adds to init on its own. */
+const LIBRARIES: readonly { readonly name: string; readonly source: string }[] = [
+  { name: 'DynamoDB client only (the floor)', source: '' },
+  {
+    name: '+ zod, one schema',
+    source: "import * as z from 'zod';\nexport const schema = z.object({ id: z.string() });",
+  },
+  {
+    name: '+ zod/mini, one schema',
+    source: "import * as z from 'zod/mini';\nexport const schema = z.object({ id: z.string() });",
+  },
+  {
+    name: '+ Powertools Logger and Metrics',
+    source: `import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+export const logger = new Logger();
+export const metrics = new Metrics({ namespace: 'bench' });`,
+  },
+  { name: '+ middy', source: "import middy from '@middy/core';\nexport const wrapped = middy();" },
+];
+
+export interface LibraryFigures {
+  readonly name: string;
+  readonly bytes: number;
+  readonly initMs: number;
+  /** Init ÷ the DynamoDB-only floor's, measured in turns with it. */
+  readonly ratio: number;
+}
+
+/**
+ * What each library costs init on its own, beside a floor of the DynamoDB client alone: how much of a
+ * function's init ratio its libraries take before any of its own code runs.
+ */
+export async function measureLibraries(samples: number): Promise<LibraryFigures[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'callhooks-libraries-'));
+  try {
+    const timer = join(dir, 'init-timer.mjs');
+    await writeFile(timer, TIMER);
+    const env = lambdaEnvironment('library', 512);
+    const floorClient = floorSource(['dynamodb']);
+    const built = await Promise.all(
+      LIBRARIES.map((library, i) =>
+        bundle(join(dir, `library-${i}`, 'index.mjs'), { contents: `${library.source}\n${floorClient}` }),
+      ),
+    );
+    const times = built.map((): number[] => []);
+    for (let n = 0; n < samples; n++) {
+      for (const [i, b] of built.entries()) times[i]?.push(await initMs(timer, b.file, env));
+    }
+    const floorMs = median(times[0] ?? []);
+    return LIBRARIES.map((library, i) => {
+      const ms = median(times[i] ?? []);
+      return { name: library.name, bytes: built[i]?.bytes ?? 0, initMs: ms, ratio: ms / floorMs };
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

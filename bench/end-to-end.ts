@@ -70,6 +70,8 @@ interface PutRate {
   readonly puts: number;
   readonly seconds: number;
   readonly perSec: number;
+  /** Each PutItem's answer time (batch 1 only): the store's own latency at this concurrency. */
+  readonly latenciesMs: readonly number[];
   readonly cpu: CpuSpent;
 }
 
@@ -101,6 +103,7 @@ async function putRate(
       ),
     );
     let next = 0;
+    const latenciesMs: number[] = [];
     const before = readCpu(runtime.dynamo.pid);
     const started = performance.now();
     await Promise.all(
@@ -108,7 +111,9 @@ async function putRate(
         for (let i = next; i < puts; i = next) {
           next += batch;
           if (batch === 1) {
+            const sent = performance.now();
             await db.send(new PutCommand({ TableName: table, Item: historyLikeItem(run, i) }));
+            latenciesMs.push(performance.now() - sent);
             continue;
           }
           const items = Array.from({ length: Math.min(batch, puts - i) }, (_, k) =>
@@ -133,6 +138,7 @@ async function putRate(
       puts,
       seconds: elapsed,
       perSec: puts / elapsed,
+      latenciesMs,
       cpu: cpuBetween(before, readCpu(runtime.dynamo.pid)),
     };
   } finally {
