@@ -181,6 +181,8 @@ interface TrafficRate {
     readonly fn: string;
     readonly operation: string;
     readonly perWebhook: number;
+    /** Items those requests wrote, per webhook. */
+    readonly itemsWrittenPerWebhook: number;
     readonly meanMs: number;
     readonly maxMs: number;
   }[];
@@ -222,13 +224,21 @@ async function trafficRate(
   const webhooks = result.deliveries.length;
   const grouped = new Map<
     string,
-    { fn: string; operation: string; requests: number; totalMs: number; maxMs: number }
+    { fn: string; operation: string; requests: number; itemsWritten: number; totalMs: number; maxMs: number }
   >();
   for (const timing of runtime.dynamoTimings.timings()) {
     const fn = functionGroup(timing.fn);
     const key = `${fn} ${timing.operation}`;
-    const entry = grouped.get(key) ?? { fn, operation: timing.operation, requests: 0, totalMs: 0, maxMs: 0 };
+    const entry = grouped.get(key) ?? {
+      fn,
+      operation: timing.operation,
+      requests: 0,
+      itemsWritten: 0,
+      totalMs: 0,
+      maxMs: 0,
+    };
     entry.requests += timing.requests;
+    entry.itemsWritten += timing.itemsWritten;
     entry.totalMs += timing.totalMs;
     entry.maxMs = Math.max(entry.maxMs, timing.maxMs);
     grouped.set(key, entry);
@@ -262,6 +272,7 @@ async function trafficRate(
         fn: entry.fn,
         operation: entry.operation,
         perWebhook: entry.requests / webhooks,
+        itemsWrittenPerWebhook: entry.itemsWritten / webhooks,
         meanMs: entry.totalMs / entry.requests,
         maxMs: entry.maxMs,
       })),
@@ -504,16 +515,19 @@ async function endToEnd(): Promise<number> {
       console.log('\n### DynamoDB requests per webhook, and DynamoDB Local’s answer time (last round)\n');
       console.log(
         markdownTable(
-          ['function', 'operation', 'requests per webhook', 'mean ms', 'max ms'],
+          ['function', 'operation', 'requests per webhook', 'items written per webhook', 'mean ms', 'max ms'],
           last.dynamo.map((d) => [
             d.fn,
             d.operation,
             fixed(d.perWebhook),
+            d.itemsWrittenPerWebhook > 0 ? fixed(d.itemsWrittenPerWebhook) : '—',
             fixed(d.meanMs, 1),
             fixed(d.maxMs, 0),
           ]),
         ),
       );
+      const written = last.dynamo.reduce((sum, d) => sum + d.itemsWrittenPerWebhook, 0);
+      console.log(`\n${fixed(written)} items written per webhook sent, where the floor writes one.`);
     }
     if (summary) {
       console.log('\n### Where the main thread’s time goes (CPU profile of the last run), by stage\n');

@@ -31,12 +31,33 @@ export interface ProxyTiming {
   readonly fn: string;
   readonly operation: string;
   requests: number;
+  /** Items the requests asked to write (put, update or delete), for the write operations. */
+  itemsWritten: number;
   /** From forwarding the request until the answer's last byte, summed; and the longest. */
   totalMs: number;
   maxMs: number;
 }
 
 const FUNCTION_PATH = /^\/fn\/([^/]+)(\/.*)?$/;
+
+const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const BATCH_WRITE_KEYS = [Buffer.from('"PutRequest"'), Buffer.from('"DeleteRequest"')];
+
+function occurrences(body: Buffer, needle: Buffer): number {
+  let n = 0;
+  for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
+/** How many items a request writes: one for a single write, each request of a batch (no JSON parse). */
+export function itemsWrittenBy(operation: string | undefined, body: Buffer): number {
+  if (operation === undefined) return 0;
+  if (SINGLE_WRITES.has(operation)) return 1;
+  if (operation === 'BatchWriteItem')
+    return BATCH_WRITE_KEYS.reduce((sum, key) => sum + occurrences(body, key), 0);
+  if (operation === 'TransactWriteItems') return occurrences(body, Buffer.from('"TableName"'));
+  return 0;
+}
 
 /** The function a request path names, and the path DynamoDB Local is to see. */
 export function functionOfPath(url: string | undefined): { fn: string; path: string } {
@@ -66,14 +87,15 @@ export async function startDynamoProxy(
   const injected = { throttled: 0, outage: 0, delayed: 0 };
   const startedAt = Date.now();
   const timings = new Map<string, ProxyTiming>();
-  const timed = (fn: string, operation: string, ms: number) => {
+  const timed = (fn: string, operation: string, ms: number, items: number) => {
     const key = `${fn}\u0000${operation}`;
     let timing = timings.get(key);
     if (!timing) {
-      timing = { fn, operation, requests: 0, totalMs: 0, maxMs: 0 };
+      timing = { fn, operation, requests: 0, itemsWritten: 0, totalMs: 0, maxMs: 0 };
       timings.set(key, timing);
     }
     timing.requests++;
+    timing.itemsWritten += items;
     timing.totalMs += ms;
     timing.maxMs = Math.max(timing.maxMs, ms);
   };
@@ -98,7 +120,9 @@ export async function startDynamoProxy(
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.once('end', () => timed(fn, operation ?? 'unknown', performance.now() - sent));
+        answer.once('end', () =>
+          timed(fn, operation ?? 'unknown', performance.now() - sent, itemsWrittenBy(operation, body)),
+        );
         if (!metered) {
           answer.pipe(res);
           return;
