@@ -62,7 +62,7 @@ import { type DynamoProxy, startDynamoProxy } from './dynamodb-proxy';
 import { LocalEventBus, type PutEventsRequestEntry } from './event-bus';
 import { FaultSpecError, type Faults, hasFaults, NO_FAULTS, parseFaults } from './faults';
 import { handleSqsHttp } from './sqs-endpoint';
-import { startWorkerFunction, type WorkerFunction } from './worker-function';
+import { startWorkerFunction } from './worker-function';
 
 /** The largest body API Gateway's HTTP API accepts; our handlers enforce their own, smaller limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -456,22 +456,19 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpoint;
       }
     };
-    // The functions the bus's traffic drives (the fold, its router, the raw requests' keeper) run in worker
-    // threads of their own (worker-function.ts says why); the rest share this thread with the HTTP front.
-    const workers: WorkerFunction[] = [];
-    const inWorker = async (fn: string, name: string, entry: string) => {
-      const worker = await startWorkerFunction(
-        { name, entry: new URL(entry, import.meta.url).href, timeoutSeconds: 30 },
-        { ...process.env, [functionEnv.dynamodbEndpoint]: dynamoProxy.endpointFor(fn) },
-        (line) => log({ component: name, ...line }),
-      );
-      workers.push(worker);
-      return (event: SQSEvent) => worker.invoke(event);
-    };
-    const state = await inWorker('state', 'callhooks-state', '../functions/state/handler.ts');
-    const router = await inWorker('router', 'callhooks-state-router', '../functions/state/router.ts');
-    const keepRequests = await inWorker('requests', 'callhooks-requests', '../functions/requests/handler.ts');
+    // The fold runs in a worker thread of its own (worker-function.ts says why).
+    const stateFunction = await startWorkerFunction(
+      {
+        name: 'callhooks-state',
+        entry: new URL('../functions/state/handler.ts', import.meta.url).href,
+        timeoutSeconds: 30,
+      },
+      { ...process.env, [functionEnv.dynamodbEndpoint]: dynamoProxy.endpointFor('state') },
+    );
+    const state = (event: SQSEvent) => stateFunction.invoke(event);
+    const router = (await load('router', () => import('../functions/state/router'))).handler;
     const outboxDrain = (await load('outbox', () => import('../functions/outbox/handler'))).handler;
+    const keepRequests = (await load('requests', () => import('../functions/requests/handler'))).handler;
     const sweeper = (await load('sweeper', () => import('../functions/sweeper/handler'))).handler;
     const renormalise = (await load('renormalise', () => import('../functions/renormalise/handler'))).handler;
 
@@ -978,7 +975,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         for (const timer of timers) clearInterval(timer);
         inspector.close();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
-        await Promise.all(workers.map((worker) => worker.close()));
+        await stateFunction.close();
         bus.close();
         for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
           queue.close();

@@ -1,9 +1,8 @@
 /**
  * A function run in a worker thread of its own, as Lambda runs each function in a sandbox of its own: its
  * module, its clients and its event loop are its own, and it uses a core the rest of the runtime is not
- * using. The functions the bus's traffic drives run so (the fold, its router, the raw requests' keeper):
- * in the runtime's one thread, under load, their batches waited behind every webhook, and the call state
- * fell tens of seconds behind (docs/capacity.md, "End to end").
+ * using. The state fold runs so: in the runtime's one thread, under load, its batches waited behind every
+ * webhook, and the state fell tens of seconds behind (docs/capacity.md, "End to end").
  *
  * Invocations are messages: the event goes in, the handler's result (or its error's name and message)
  * comes back, with what the invocation added to the local metric counts (function-worker.ts).
@@ -41,97 +40,62 @@ export interface WorkerFunction {
   close(): Promise<void>;
 }
 
-interface Sandbox {
-  readonly worker: Worker;
-  readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>;
-}
-
-/** One worker, resolved once the handler module is loaded (its init done). */
-async function sandboxOf(
+/**
+ * Starts the worker and resolves once the handler module is loaded (its init done). `env` is the worker's
+ * whole environment: the handlers read their configuration from it at init, as on Lambda.
+ */
+export async function startWorkerFunction(
   setup: FunctionWorkerSetup,
   env: Readonly<Record<string, string | undefined>>,
-  onExit: (sandbox: Sandbox, error: Error) => void,
-): Promise<Sandbox> {
+): Promise<WorkerFunction> {
   const worker = new Worker(new URL('./function-worker.ts', import.meta.url), {
     workerData: setup,
     env: { ...env },
     // The handlers are TypeScript, loaded as `npm start` loads them.
     execArgv: ['--import', 'tsx'],
   });
-  const sandbox: Sandbox = { worker, pending: new Map() };
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let next = 0;
+  let failure: Error | undefined;
+  const failAll = (error: Error) => {
+    failure = error;
+    for (const waiting of pending.values()) waiting.reject(error);
+    pending.clear();
+  };
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (message: unknown) => {
       worker.off('error', reject);
       if (Ready.safeParse(message).success) resolve();
-      else reject(new Error(`function ${setup.name}: its worker said ${JSON.stringify(message)} at init`));
+      else
+        reject(
+          new Error(`function ${setup.name}: its worker said ${JSON.stringify(message)} before it was ready`),
+        );
     });
   });
   worker.on('message', (message: unknown) => {
     const outcome = InvocationOutcome.parse(message);
     addLocalMetricCounts(outcome.metrics);
-    const waiting = sandbox.pending.get(outcome.id);
+    const waiting = pending.get(outcome.id);
     if (!waiting) return;
-    sandbox.pending.delete(outcome.id);
+    pending.delete(outcome.id);
     if (outcome.ok) waiting.resolve(outcome.result);
     else waiting.reject(Object.assign(new Error(outcome.error.message), { name: outcome.error.name }));
   });
-  let error: Error | undefined;
-  worker.on('error', (cause) => {
-    error = cause;
-  });
-  worker.on('exit', (code) => {
-    const why = error ?? new Error(`function ${setup.name}: its worker exited (${code})`);
-    for (const waiting of sandbox.pending.values()) waiting.reject(why);
-    sandbox.pending.clear();
-    onExit(sandbox, why);
-  });
+  worker.on('error', (error) => failAll(error));
+  worker.on('exit', (code) => failAll(new Error(`function ${setup.name}: its worker exited (${code})`)));
   worker.unref();
-  return sandbox;
-}
-
-/**
- * A function in a worker, loaded before this resolves. `env` is the worker's whole environment: the
- * handlers read their configuration from it at init, as on Lambda. A worker that dies (an uncaught error
- * in the handler's module) fails the invocations it held, and the next invocation gets a fresh one, as
- * Lambda replaces a sandbox that crashed.
- */
-export async function startWorkerFunction(
-  setup: FunctionWorkerSetup,
-  env: Readonly<Record<string, string | undefined>>,
-  log: (line: Record<string, unknown>) => void,
-): Promise<WorkerFunction> {
-  let closing = false;
-  let current: Promise<Sandbox> | undefined;
-  const spawn = (): Promise<Sandbox> =>
-    sandboxOf(setup, env, (sandbox, error) => {
-      if (!closing)
-        log({
-          level: 'ERROR',
-          message: 'function worker died; the next invocation starts another',
-          error: error.message,
-        });
-      void current?.then((live) => {
-        if (live === sandbox) current = undefined;
-      });
-    });
-  current = spawn();
-  await current;
-  let next = 0;
   return {
-    invoke: async (event) => {
-      current ??= spawn();
-      const sandbox = await current;
+    invoke: (event) => {
+      if (failure) return Promise.reject(failure);
       const id = next++;
       return new Promise((resolve, reject) => {
-        sandbox.pending.set(id, { resolve, reject });
-        sandbox.worker.postMessage({ id, event });
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, event });
       });
     },
     close: async () => {
-      closing = true;
-      const live = await current;
-      await live?.worker.terminate();
+      await worker.terminate();
     },
   };
 }
