@@ -155,6 +155,9 @@ interface TrafficRate {
   /** Answered otherwise (503: not recorded in time; the vendor sends it again). */
   readonly refused: number;
   readonly trafficSeconds: number;
+  /** Events waiting in the state queue when the last webhook was answered, and the oldest one's age. */
+  readonly stateBacklog: number;
+  readonly stateBacklogAgeSeconds: number;
   /** From the last answer until everything was folded. */
   readonly drainSeconds: number;
   readonly seconds: number;
@@ -210,6 +213,8 @@ async function trafficRate(
     shuffle: true,
   });
   const sent = performance.now();
+  // How far the call state was behind when the traffic ended: the fold's backlog.
+  const backlog = runtime.queues.state.stats();
   await runtime.idle();
   const done = performance.now();
   const elapsed = (done - started) / 1000;
@@ -249,6 +254,8 @@ async function trafficRate(
     acked: result.ledger.acked,
     refused: result.ledger.refused,
     trafficSeconds: (sent - started) / 1000,
+    stateBacklog: backlog.visible + backlog.inFlight + backlog.delayed,
+    stateBacklogAgeSeconds: (backlog.oldestAgeMs ?? 0) / 1000,
     drainSeconds: (done - sent) / 1000,
     seconds: elapsed,
     webhooksPerSec: result.ledger.acked / elapsed,
@@ -486,6 +493,7 @@ async function endToEnd(): Promise<number> {
           'ratio',
           'traffic s',
           'then until folded s',
+          'state queue then (oldest s)',
           'refused (503)',
           'fallbacks',
           'undelivered',
@@ -500,6 +508,7 @@ async function endToEnd(): Promise<number> {
           fixed(round.ratio, 3),
           fixed(round.traffic.trafficSeconds, 1),
           fixed(round.traffic.drainSeconds, 1),
+          `${round.traffic.stateBacklog} (${fixed(round.traffic.stateBacklogAgeSeconds, 1)})`,
           String(round.traffic.refused),
           String(round.traffic.fallbacks),
           String(round.traffic.undelivered),

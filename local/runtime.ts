@@ -62,7 +62,6 @@ import { type DynamoProxy, startDynamoProxy } from './dynamodb-proxy';
 import { LocalEventBus, type PutEventsRequestEntry } from './event-bus';
 import { FaultSpecError, type Faults, hasFaults, NO_FAULTS, parseFaults } from './faults';
 import { handleSqsHttp } from './sqs-endpoint';
-import { startWorkerFunction } from './worker-function';
 
 /** The largest body API Gateway's HTTP API accepts; our handlers enforce their own, smaller limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -456,16 +455,7 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         process.env[functionEnv.dynamodbEndpoint] = dynamoProxy.endpoint;
       }
     };
-    // The fold runs in a worker thread of its own (worker-function.ts says why).
-    const stateFunction = await startWorkerFunction(
-      {
-        name: 'callhooks-state',
-        entry: new URL('../functions/state/handler.ts', import.meta.url).href,
-        timeoutSeconds: 30,
-      },
-      { ...process.env, [functionEnv.dynamodbEndpoint]: dynamoProxy.endpointFor('state') },
-    );
-    const state = (event: SQSEvent) => stateFunction.invoke(event);
+    const state = (await load('state', () => import('../functions/state/handler'))).handler;
     const router = (await load('router', () => import('../functions/state/router'))).handler;
     const outboxDrain = (await load('outbox', () => import('../functions/outbox/handler'))).handler;
     const keepRequests = (await load('requests', () => import('../functions/requests/handler'))).handler;
@@ -975,7 +965,6 @@ export async function startLocalRuntime(options: RuntimeOptions = {}): Promise<L
         for (const timer of timers) clearInterval(timer);
         inspector.close();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
-        await stateFunction.close();
         bus.close();
         for (const queue of [...Object.values(currentQueues), ...Object.values(currentDeadLetters)])
           queue.close();

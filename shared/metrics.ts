@@ -18,11 +18,6 @@ export function localMetricCounts(): ReadonlyMap<string, number> {
   return local;
 }
 
-/** Adds counts recorded elsewhere (a function the local runtime runs in a worker thread) to this process's. */
-export function addLocalMetricCounts(counts: Readonly<Record<string, number>>): void {
-  for (const [key, value] of Object.entries(counts)) local.set(key, (local.get(key) ?? 0) + value);
-}
-
 function localKey(name: string, dimensions: Readonly<Record<string, string>>): string {
   const parts = Object.entries(dimensions)
     .sort(([a], [b]) => (a < b ? -1 : 1))
