@@ -47,8 +47,8 @@ export const StackConfig = z
     deciderFunctionArns: z.array(LambdaFunctionArn).max(50).default([]),
     /**
      * Source-mapped stack traces (NODE_OPTIONS=--enable-source-maps on every function). Off by default:
-     * Node then reads each bundle's source map at init, which `npm run bench` measured at 25–30 ms of every
-     * cold start (docs/capacity.md, "Cold starts"); stack traces name minified functions without it.
+     * Node then reads each bundle's source map at init, which `npm run bench` measured at 8–18 ms of every
+     * cold start (bench/RESULTS.md, section 1); stack traces name minified functions without it.
      */
     sourceMaps: z.boolean().default(SOURCE_MAPS_BY_DEFAULT),
     /** How often the sweeper looks for calls the vendor went silent on. */

@@ -425,7 +425,7 @@ describe('functions', () => {
         Handler: 'index.handler',
         Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'callhooks' } },
       });
-      // Source maps are off by default: reading them costs every cold start (docs/capacity.md).
+      // Source maps are off by default: reading them costs every cold start (bench/RESULTS.md).
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS, logicalId).toBeUndefined();
       // No tracing (infra/function.ts says why): no X-Ray mode, and no X-Ray permission below.
       expect(fn.Properties.TracingConfig, logicalId).toBeUndefined();
