@@ -49,9 +49,20 @@ export function maskPhoneNumbers(text: string): string {
   );
 }
 
-/** A JSON replacer masking every string value, as the loggers serialise a line. */
-export function maskingReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'string' ? maskPhoneNumbers(value) : value;
+/**
+ * Fields Powertools fills from the Lambda context, with the shape each has there: masking them would only
+ * hide what an operator needs, such as the 12-digit account id in `function_arn`. A field of that name
+ * with any other value is masked like the rest.
+ */
+const CONTEXT_FIELDS: Readonly<Record<string, RegExp>> = {
+  function_arn: /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(?::[\w$-]+)?$/,
+  function_request_id: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
+
+/** A JSON replacer masking every string value, as the loggers serialise a line (not the context's own). */
+export function maskingReplacer(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return CONTEXT_FIELDS[key]?.test(value) ? value : maskPhoneNumbers(value);
 }
 
 function maskedValue(value: unknown, depth: number): unknown {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../shared/middleware';
 import { maskLogLine, maskPhoneNumbers } from '../../../shared/redaction';
 
 describe('maskPhoneNumbers', () => {
@@ -44,5 +45,50 @@ describe('maskPhoneNumbers', () => {
     });
     expect(String(line.error)).toContain('no route for +1••••••0123');
     expect(JSON.stringify(line)).not.toMatch(/6591178965|4155550123/);
+  });
+});
+
+describe('a function’s log line', () => {
+  it('keeps the account id of its own ARN and its request id, and masks the caller’s number', () => {
+    // Prepare: a logger as every function makes it, in a Lambda context.
+    const written: string[] = [];
+    // Warnings go to stderr (Powertools writes WARN and ERROR there).
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const logger = createLogger('callhooks-test');
+    logger.addContext({
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: 'callhooks-8x8',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:callhooks-8x8',
+      memoryLimitInMB: '1024',
+      awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+      logGroupName: '/aws/lambda/callhooks-8x8',
+      logStreamName: 'stream',
+      getRemainingTimeInMillis: () => 1000,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    });
+
+    // Act
+    try {
+      logger.warn('call from +6591178965', { caller: '6591178965' });
+      // A field that only borrows a context field's name is masked like any other.
+      logger.warn('borrowed', { function_request_id: '6591178965' });
+    } finally {
+      write.mockRestore();
+    }
+
+    // Assess
+    const [first, second] = written;
+    expect(first).toContain('"function_arn":"arn:aws:lambda:eu-west-1:123456789012:function:callhooks-8x8"');
+    expect(first).toContain('"function_request_id":"c6af9ac6-7b61-11e6-9a41-93e812345678"');
+    expect(first).toContain('call from +65••••8965');
+    expect(first).toContain('"caller":"65••••8965"');
+    expect(second).toContain('"function_request_id":"65••••8965"');
+    expect(written.join('')).not.toContain('6591178965');
   });
 });
