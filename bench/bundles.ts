@@ -155,6 +155,18 @@ process.stdout.write(String(performance.now() - started));
 process.exit(0);
 `;
 
+/** A temporary folder holding the init timer, for `run` to build and time bundles in; removed after. */
+async function inTimerDir<T>(prefix: string, run: (dir: string, timer: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const timer = join(dir, 'init-timer.mjs');
+    await writeFile(timer, TIMER);
+    return await run(dir, timer);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function initMs(timer: string, file: string, env: Record<string, string>): Promise<number> {
   const { stdout } = await run(process.execPath, [timer, pathToFileURL(file).href], { env, timeout: 60_000 });
   const ms = Number(stdout.trim());
@@ -190,10 +202,7 @@ export async function measureBundles(
   samples: number,
   log: (line: string) => void = () => undefined,
 ): Promise<HandlerFigures[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'callhooks-bundles-'));
-  try {
-    const timer = join(dir, 'init-timer.mjs');
-    await writeFile(timer, TIMER);
+  return inTimerDir('callhooks-bundles-', async (dir, timer) => {
     const out: HandlerFigures[] = [];
     for (const fn of functions) {
       const slug = fn.name.replace(/[^a-z0-9]+/gi, '-');
@@ -233,9 +242,7 @@ export async function measureBundles(
       );
     }
     return out;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** A library the functions hold, as the smallest bundle that loads it: what it adds to init on its own. */
@@ -272,10 +279,7 @@ export interface LibraryFigures {
  * function's init ratio its libraries take before any of its own code runs.
  */
 export async function measureLibraries(samples: number): Promise<LibraryFigures[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'callhooks-libraries-'));
-  try {
-    const timer = join(dir, 'init-timer.mjs');
-    await writeFile(timer, TIMER);
+  return inTimerDir('callhooks-libraries-', async (dir, timer) => {
     const env = lambdaEnvironment('library', 512);
     const floorClient = floorSource(['dynamodb']);
     const built = await Promise.all(
@@ -292,7 +296,5 @@ export async function measureLibraries(samples: number): Promise<LibraryFigures[
       const ms = median(times[i] ?? []);
       return { name: library.name, bytes: built[i]?.bytes ?? 0, initMs: ms, ratio: ms / floorMs };
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -18,6 +18,7 @@ import {
 import { ensureTable, startDynamo } from '../local/dynamodb';
 import { callsTable } from '../shared/tables';
 import { commandLine, isEntry, main, wholeNumber } from '../tools/cli';
+import { inPool } from '../tools/traffic/pool';
 import { cpuBetween, readCpu } from './profile';
 import { fixed, markdownTable } from './report';
 
@@ -28,14 +29,13 @@ const USAGE = `usage: npm run store-ops -- [--requests N]
 const TABLE = 'store-ops';
 const pad = (text: string, bytes: number) => text + 'x'.repeat(Math.max(0, bytes - text.length));
 
-async function inFlight(count: number, concurrency: number, one: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await one(next++);
-    }),
+/** `count` requests, 32 in flight, the i-th made by `one(i)`. */
+const inFlight = (count: number, concurrency: number, one: (i: number) => Promise<unknown>) =>
+  inPool(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    one,
   );
-}
 
 export async function storeOps(requests: number): Promise<string> {
   const dataDir = await mkdtemp(join(tmpdir(), 'callhooks-store-ops-'));

@@ -42,6 +42,8 @@ const FUNCTION_PATH = /^\/fn\/([^/]+)(\/.*)?$/;
 
 const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const BATCH_WRITE_KEYS = [Buffer.from('"PutRequest"'), Buffer.from('"DeleteRequest"')];
+/** Each item of a TransactWriteItems names its table. */
+const TRANSACT_ITEM_KEY = Buffer.from('"TableName"');
 
 function occurrences(body: Buffer, needle: Buffer): number {
   let n = 0;
@@ -55,7 +57,7 @@ export function itemsWrittenBy(operation: string | undefined, body: Buffer): num
   if (SINGLE_WRITES.has(operation)) return 1;
   if (operation === 'BatchWriteItem')
     return BATCH_WRITE_KEYS.reduce((sum, key) => sum + occurrences(body, key), 0);
-  if (operation === 'TransactWriteItems') return occurrences(body, Buffer.from('"TableName"'));
+  if (operation === 'TransactWriteItems') return occurrences(body, TRANSACT_ITEM_KEY);
   return 0;
 }
 

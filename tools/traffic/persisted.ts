@@ -8,6 +8,7 @@ import type { RawRequest } from '../../shared/raw-requests';
 import { callApi, type Transport } from './http';
 import { isAcked } from './ledger';
 import { keptRequest } from './local-control';
+import { inPool } from './pool';
 import type { Delivery, RunCall } from './run';
 
 export interface LostDelivery {
@@ -38,15 +39,6 @@ const Timeline = z.object({ timeline: z.array(z.object({ eventId: z.string() }))
 /** Token requests (Huawei's gettoken) carry credentials, no call: they are never kept. */
 export function carriesCall(delivery: Delivery): boolean {
   return delivery.callIndex !== undefined;
-}
-
-async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(size, items.length) }, async () => {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
-    }),
-  );
 }
 
 export async function checkPersisted(options: PersistenceOptions): Promise<Persistence> {

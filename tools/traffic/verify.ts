@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { Direction, Disposition, LegState } from '../../shared/events';
 import { ApiError, callApi, sleep, type Transport } from './http';
 import type { ExpectedCall, ExpectedLeg } from './plan';
+import { inPool } from './pool';
 
 /** What the read API shows of a call, as far as the ground truth speaks about it. */
 const Observed = z.object({
@@ -131,15 +132,6 @@ async function observe(
   if (!parsed.success)
     throw new Error(`GET /v1/calls/${sessionId} answered a body that is not a call session`);
   return parsed.data;
-}
-
-async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(size, items.length) }, async () => {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
-    }),
-  );
 }
 
 export async function verifyCalls<C extends VerifiableCall>(
