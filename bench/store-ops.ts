@@ -168,7 +168,15 @@ export async function storeOps(requests: number): Promise<string> {
 }
 
 async function run(): Promise<number> {
-  const { values } = commandLine({ options: { requests: { type: 'string', default: '1000' } } });
+  const { values } = commandLine({
+    options: { requests: { type: 'string', default: '1000' }, help: { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   console.log(await storeOps(wholeNumber('requests', values.requests, 1)));
   return 0;
 }
