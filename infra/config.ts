@@ -47,7 +47,7 @@ export const StackConfig = z
     deciderFunctionArns: z.array(LambdaFunctionArn).max(50).default([]),
     /**
      * Source-mapped stack traces (NODE_OPTIONS=--enable-source-maps on every function). Off by default:
-     * Node then reads each bundle's source map at init, which `npm run bench` measured at 8–18 ms of every
+     * Node then reads each bundle's source map at init, which `npm run bench` measured at 8–19 ms of every
      * cold start (bench/RESULTS.md, section 1); stack traces name minified functions without it.
      */
     sourceMaps: z.boolean().default(SOURCE_MAPS_BY_DEFAULT),

@@ -31,7 +31,7 @@ export const lambdaBundling = {
 } as const;
 
 /**
- * Source-mapped stack traces cost every cold start the reading of the bundle's source map (8–18 ms,
+ * Source-mapped stack traces cost every cold start the reading of the bundle's source map (8–19 ms,
  * bench/RESULTS.md section 1), so they are off unless the stack's `sourceMaps` setting turns them on.
  */
 export const SOURCE_MAPS_BY_DEFAULT = false;
